@@ -1,0 +1,397 @@
+//! The hook ABI between instrumented guests and the interlace-wasm host.
+//!
+//! Defined once, here, so the instrumenter (which emits these imports) and the
+//! runtime (which implements them) cannot drift apart. Everything is plain data:
+//! this module has no dependencies and builds on every target.
+
+/// Import module of every hook the instrumenter adds.
+pub const IMPORT_MODULE: &str = "interlace";
+
+/// `access(addr: i32, site: i32) -> i32`: called before a shared-memory access or
+/// atomic. A non-zero result means another thread was scheduled and the caller
+/// must call [`PARK`] before performing its access.
+///
+/// Split into a cheap synchronous check plus a rarely-called async [`PARK`]
+/// because an async host call on every access costs four times as much.
+pub const ACCESS: &str = "access";
+/// `bulk(dst: i32, src: i32, len: i32, site: i32) -> i32`: like [`ACCESS`] for
+/// `memory.copy` / `memory.fill` / `memory.init`, with the byte ranges.
+pub const BULK: &str = "bulk";
+/// `park()`: suspends the calling thread until the scheduler runs it again.
+pub const PARK: &str = "park";
+/// `wait32(addr: i32, expected: i32, timeout_ns: i64, site: i32) -> i32`:
+/// replaces `memory.atomic.wait32` (same result codes: 0 woken, 1 not-equal, 2 timed out).
+pub const WAIT32: &str = "wait32";
+/// `wait64(addr: i32, expected: i64, timeout_ns: i64, site: i32) -> i32`:
+/// replaces `memory.atomic.wait64`.
+pub const WAIT64: &str = "wait64";
+/// `notify(addr: i32, count: i32, site: i32) -> i32`: replaces
+/// `memory.atomic.notify`; returns how many waiters were woken.
+pub const NOTIFY: &str = "notify";
+
+/// Custom section holding the [`SiteTable`] of an instrumented module. Its
+/// presence also marks a module as already instrumented.
+pub const SITES_SECTION: &str = "interlace.sites";
+
+/// What an instrumented instruction does to memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum AccessKind {
+    /// A load.
+    Read = 0,
+    /// A store.
+    Write = 1,
+    /// An atomic read-modify-write (`rmw.*`).
+    ReadModifyWrite = 2,
+    /// An atomic compare-exchange (`rmw.cmpxchg`).
+    CompareExchange = 3,
+    /// `atomic.fence`.
+    Fence = 4,
+    /// `memory.atomic.wait32/64`.
+    Wait = 5,
+    /// `memory.atomic.notify`.
+    Notify = 6,
+    /// `memory.copy`: reads `[src, src+len)`, writes `[dst, dst+len)`.
+    Copy = 7,
+    /// `memory.fill` and `memory.init`: writes `[dst, dst+len)`.
+    Fill = 8,
+    /// `memory.grow`.
+    Grow = 9,
+}
+
+impl AccessKind {
+    /// Every kind, in code order.
+    pub const ALL: [AccessKind; 10] = [
+        AccessKind::Read,
+        AccessKind::Write,
+        AccessKind::ReadModifyWrite,
+        AccessKind::CompareExchange,
+        AccessKind::Fence,
+        AccessKind::Wait,
+        AccessKind::Notify,
+        AccessKind::Copy,
+        AccessKind::Fill,
+        AccessKind::Grow,
+    ];
+
+    /// The kind with this code, if any.
+    pub fn from_code(code: u8) -> Option<AccessKind> {
+        AccessKind::ALL.get(code as usize).copied()
+    }
+
+    /// Short lower-case name used in traces and counts.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessKind::Read => "read",
+            AccessKind::Write => "write",
+            AccessKind::ReadModifyWrite => "rmw",
+            AccessKind::CompareExchange => "cmpxchg",
+            AccessKind::Fence => "fence",
+            AccessKind::Wait => "wait",
+            AccessKind::Notify => "notify",
+            AccessKind::Copy => "copy",
+            AccessKind::Fill => "fill",
+            AccessKind::Grow => "grow",
+        }
+    }
+}
+
+/// One instrumented instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// What the instruction does.
+    pub kind: AccessKind,
+    /// Bytes accessed (0 for bulk operations, whose length is dynamic).
+    pub size: u32,
+    /// Whether the instruction is atomic.
+    pub atomic: bool,
+    /// The instruction's static offset, added to the dynamic address by the host.
+    pub offset: u64,
+    /// Index into [`SiteTable::funcs`].
+    pub func: u32,
+    /// Byte offset of the instruction in the original module's code section
+    /// payload (what DWARF line tables refer to).
+    pub code_offset: u32,
+    /// Source file (index into [`SiteTable::files`]) from the DWARF line table,
+    /// or [`NO_FILE`] when the module has no line info for it.
+    pub file: u32,
+    /// Source line (1-based; 0 when unknown).
+    pub line: u32,
+    /// Source column (1-based; 0 when unknown).
+    pub column: u32,
+    /// Library code (Rust std, wasi-libc) rather than the program's own: no
+    /// frame of its inline chain is in the program's sources. Strategies may
+    /// preempt there less.
+    pub library: bool,
+}
+
+/// Path fragments of library sources: Rust's std/core/alloc (built under
+/// `/rustc/<hash>/library`) and wasi-libc (`wasisdk://...`).
+pub const LIBRARY_PATHS: &[&str] = &[
+    "/rustc/",
+    "/library/std/",
+    "/library/core/",
+    "/library/alloc/",
+    "wasisdk://",
+    "wasi-libc",
+    "libc-bottom-half",
+    "libc-top-half",
+];
+
+/// Whether a source path is library code (see [`LIBRARY_PATHS`]).
+pub fn is_library_path(path: &str) -> bool {
+    LIBRARY_PATHS.iter().any(|p| path.contains(p))
+}
+
+/// [`Site::file`] of a site without line info.
+pub const NO_FILE: u32 = u32::MAX;
+
+/// A function that contains sites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncInfo {
+    /// Function index in the original (uninstrumented) module.
+    pub index: u32,
+    /// Name from the name section, or empty.
+    pub name: String,
+}
+
+/// Whether every shared access is a scheduling point, or atomics only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Granularity {
+    /// Every load/store on shared memory, every atomic, bulk ops (the default).
+    #[default]
+    All = 0,
+    /// Atomics, fences, wait/notify only (faster, misses plain data races).
+    AtomicsOnly = 1,
+}
+
+/// Everything the host needs to know about an instrumented module's sites.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SiteTable {
+    /// Granularity the module was instrumented with.
+    pub granularity: Granularity,
+    /// Functions referenced by sites.
+    pub funcs: Vec<FuncInfo>,
+    /// Source files named by sites.
+    pub files: Vec<String>,
+    /// Sites, indexed by site id.
+    pub sites: Vec<Site>,
+}
+
+impl SiteTable {
+    /// The source file of `site`, if known.
+    pub fn file_of(&self, site: &Site) -> Option<&str> {
+        self.files.get(site.file as usize).map(String::as_str)
+    }
+}
+
+/// Why a site table could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError(pub &'static str);
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "malformed {SITES_SECTION} section: {}", self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// One section of a wasm module, as found by [`sections`].
+#[derive(Clone, Copy, Debug)]
+pub struct RawSection<'a> {
+    /// Section id (0 for custom sections).
+    pub id: u8,
+    /// Name of a custom section.
+    pub name: Option<&'a str>,
+    /// The section's contents (after a custom section's name).
+    pub data: &'a [u8],
+    /// Offset of the section's payload (after its size) in the module.
+    pub payload_offset: usize,
+}
+
+/// The sections of `wasm`, in order; stops at the first malformed header.
+///
+/// A minimal walk, so that both sides can find custom sections without a
+/// full parser.
+pub fn sections(wasm: &[u8]) -> Vec<RawSection<'_>> {
+    let mut out = vec![];
+    if wasm.len() < 8 || &wasm[0..4] != b"\0asm" {
+        return out;
+    }
+    let mut pos = 8;
+    while pos < wasm.len() {
+        let id = wasm[pos];
+        pos += 1;
+        let Some((size, n)) = read_leb_u32(&wasm[pos..]) else { break };
+        pos += n;
+        let Some(end) = pos.checked_add(size as usize).filter(|&e| e <= wasm.len()) else { break };
+        let mut section = RawSection { id, name: None, data: &wasm[pos..end], payload_offset: pos };
+        if id == 0 {
+            let Some((nlen, n)) = read_leb_u32(&wasm[pos..end]) else { break };
+            let Some(name_end) = (pos + n).checked_add(nlen as usize).filter(|&e| e <= end) else { break };
+            section.name = core::str::from_utf8(&wasm[pos + n..name_end]).ok();
+            section.data = &wasm[name_end..end];
+        }
+        out.push(section);
+        pos = end;
+    }
+    out
+}
+
+/// The raw site table section of an instrumented module, if present.
+pub fn find_site_section(wasm: &[u8]) -> Option<&[u8]> {
+    sections(wasm).into_iter().find(|s| s.name == Some(SITES_SECTION)).map(|s| s.data)
+}
+
+fn read_leb_u32(b: &[u8]) -> Option<(u32, usize)> {
+    let mut result: u32 = 0;
+    for (i, byte) in b.iter().enumerate().take(5) {
+        result |= u32::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((result, i + 1));
+        }
+    }
+    None
+}
+
+const MAGIC: &[u8; 4] = b"ILS2";
+
+impl SiteTable {
+    /// Serialises the table (little-endian, fixed-width fields).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + self.sites.len() * 22);
+        out.extend_from_slice(MAGIC);
+        out.push(self.granularity as u8);
+        out.extend_from_slice(&(self.funcs.len() as u32).to_le_bytes());
+        for f in &self.funcs {
+            out.extend_from_slice(&f.index.to_le_bytes());
+            out.extend_from_slice(&(f.name.len() as u32).to_le_bytes());
+            out.extend_from_slice(f.name.as_bytes());
+        }
+        out.extend_from_slice(&(self.files.len() as u32).to_le_bytes());
+        for f in &self.files {
+            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            out.extend_from_slice(f.as_bytes());
+        }
+        out.extend_from_slice(&(self.sites.len() as u32).to_le_bytes());
+        for s in &self.sites {
+            out.push(s.kind as u8);
+            out.push(s.atomic as u8 | (s.library as u8) << 1);
+            out.extend_from_slice(&s.size.to_le_bytes());
+            out.extend_from_slice(&s.offset.to_le_bytes());
+            out.extend_from_slice(&s.func.to_le_bytes());
+            out.extend_from_slice(&s.code_offset.to_le_bytes());
+            out.extend_from_slice(&s.file.to_le_bytes());
+            out.extend_from_slice(&s.line.to_le_bytes());
+            out.extend_from_slice(&s.column.to_le_bytes());
+        }
+        out
+    }
+
+    /// Parses what [`SiteTable::encode`] wrote.
+    pub fn decode(bytes: &[u8]) -> Result<SiteTable, DecodeError> {
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(4)? != MAGIC {
+            return Err(DecodeError("bad magic or version"));
+        }
+        let granularity = match r.u8()? {
+            0 => Granularity::All,
+            1 => Granularity::AtomicsOnly,
+            _ => return Err(DecodeError("unknown granularity")),
+        };
+        let nfuncs = r.u32()? as usize;
+        let mut funcs = Vec::with_capacity(nfuncs.min(1 << 16));
+        for _ in 0..nfuncs {
+            let index = r.u32()?;
+            let len = r.u32()? as usize;
+            let name = core::str::from_utf8(r.take(len)?)
+                .map_err(|_| DecodeError("function name is not UTF-8"))?
+                .to_string();
+            funcs.push(FuncInfo { index, name });
+        }
+        let nfiles = r.u32()? as usize;
+        let mut files = Vec::with_capacity(nfiles.min(1 << 16));
+        for _ in 0..nfiles {
+            let len = r.u32()? as usize;
+            let name = core::str::from_utf8(r.take(len)?).map_err(|_| DecodeError("file name is not UTF-8"))?;
+            files.push(name.to_string());
+        }
+        let nsites = r.u32()? as usize;
+        let mut sites = Vec::with_capacity(nsites.min(1 << 20));
+        for _ in 0..nsites {
+            let kind = AccessKind::from_code(r.u8()?).ok_or(DecodeError("unknown access kind"))?;
+            let flags = r.u8()?;
+            let (atomic, library) = (flags & 1 != 0, flags & 2 != 0);
+            let size = r.u32()?;
+            let offset = r.u64()?;
+            let func = r.u32()?;
+            if func as usize >= funcs.len() {
+                return Err(DecodeError("site names a function out of range"));
+            }
+            let code_offset = r.u32()?;
+            let (file, line, column) = (r.u32()?, r.u32()?, r.u32()?);
+            if file != NO_FILE && file as usize >= files.len() {
+                return Err(DecodeError("site names a file out of range"));
+            }
+            sites.push(Site { kind, size, atomic, offset, func, code_offset, file, line, column, library });
+        }
+        if r.pos != bytes.len() {
+            return Err(DecodeError("trailing bytes"));
+        }
+        Ok(SiteTable { granularity, funcs, files, sites })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or(DecodeError("truncated"))?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
+    }
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_table_round_trips() {
+        let t = SiteTable {
+            granularity: Granularity::AtomicsOnly,
+            funcs: vec![FuncInfo { index: 7, name: "main".into() }],
+            sites: vec![Site {
+                kind: AccessKind::CompareExchange,
+                size: 4,
+                atomic: true,
+                offset: 1 << 33,
+                func: 0,
+                code_offset: 99,
+                file: 0,
+                line: 12,
+                column: 5,
+                library: true,
+            }],
+            files: vec!["src/main.rs".into()],
+        };
+        assert_eq!(SiteTable::decode(&t.encode()).unwrap(), t);
+        assert!(SiteTable::decode(&t.encode()[..10]).is_err());
+    }
+}

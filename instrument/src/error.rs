@@ -1,0 +1,20 @@
+/// Why a module could not be instrumented.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input does not start with the wasm magic number.
+    #[error("not a WebAssembly module (no \\0asm header); pass a .wasm file built for wasm32-wasip1-threads")]
+    NotWasm,
+    /// walrus could not parse the module.
+    #[error("malformed WebAssembly module: {0}")]
+    Parse(String),
+    /// No shared memory: not a threaded module.
+    #[error("the module has no shared memory, so it is not a threaded module; build it with --target wasm32-wasip1-threads")]
+    NoSharedMemory,
+    /// More than one shared memory.
+    #[error("the module has {0} shared memories; interlace-wasm supports exactly one")]
+    MultipleSharedMemories(usize),
+    /// The module already carries an interlace site table.
+    #[error("the module is already instrumented by interlace-wasm; pass the original module")]
+    AlreadyInstrumented,
+}

@@ -1,0 +1,61 @@
+//! The host imports and the small wasm helpers that call them.
+
+use interlace_guest_sdk::abi;
+use walrus::{FunctionBuilder, FunctionId, Module, ValType};
+
+/// Functions the rewritten code calls.
+pub(crate) struct Hooks {
+    /// Wasm helper `(addr, site)`: asks the host, parks if told to.
+    pub access: FunctionId,
+    /// Wasm helper `(dst, src, len, site)`: the same for bulk operations.
+    pub bulk: FunctionId,
+    /// Host import replacing `memory.atomic.wait32`.
+    pub wait32: FunctionId,
+    /// Host import replacing `memory.atomic.wait64`.
+    pub wait64: FunctionId,
+    /// Host import replacing `memory.atomic.notify`.
+    pub notify: FunctionId,
+}
+
+impl Hooks {
+    pub(crate) fn add(module: &mut Module) -> Hooks {
+        use ValType::{I32, I64};
+        let m = abi::IMPORT_MODULE;
+        let ty = module.types.add(&[I32, I32], &[I32]);
+        let (access_host, _) = module.add_import_func(m, abi::ACCESS, ty);
+        let ty = module.types.add(&[I32, I32, I32, I32], &[I32]);
+        let (bulk_host, _) = module.add_import_func(m, abi::BULK, ty);
+        let ty = module.types.add(&[], &[]);
+        let (park, _) = module.add_import_func(m, abi::PARK, ty);
+        let ty = module.types.add(&[I32, I32, I64, I32], &[I32]);
+        let (wait32, _) = module.add_import_func(m, abi::WAIT32, ty);
+        let ty = module.types.add(&[I32, I64, I64, I32], &[I32]);
+        let (wait64, _) = module.add_import_func(m, abi::WAIT64, ty);
+        let ty = module.types.add(&[I32, I32, I32], &[I32]);
+        let (notify, _) = module.add_import_func(m, abi::NOTIFY, ty);
+
+        let access = helper(module, &[I32, I32], access_host, park, "__interlace_access");
+        let bulk = helper(module, &[I32, I32, I32, I32], bulk_host, park, "__interlace_bulk");
+        Hooks { access, bulk, wait32, wait64, notify }
+    }
+}
+
+/// `fn(params...) { if host(params...) { park() } }`: keeps the per-site code
+/// to one call, and the async park off the common path.
+fn helper(module: &mut Module, params: &[ValType], host: FunctionId, park: FunctionId, name: &str) -> FunctionId {
+    let mut b = FunctionBuilder::new(&mut module.types, params, &[]);
+    b.name(name.to_string());
+    let args: Vec<_> = params.iter().map(|&t| module.locals.add(t)).collect();
+    let mut body = b.func_body();
+    for &a in &args {
+        body.local_get(a);
+    }
+    body.call(host).if_else(
+        None,
+        |then| {
+            then.call(park);
+        },
+        |_| {},
+    );
+    b.finish(args, &mut module.funcs)
+}

@@ -1,0 +1,169 @@
+//! Rewrites a `wasm32-wasip1-threads` module so that the interlace-wasm host
+//! decides the interleaving of its threads.
+//!
+//! Before every atomic instruction and every load/store on shared memory the
+//! rewritten module calls the host with a site id and the dynamic address;
+//! `memory.atomic.wait*`/`notify` become host calls, so blocking is modelled by
+//! the host instead of freezing it.
+//!
+//! ```
+//! use interlace_instrument::{instrument, Config};
+//! let wasm = wat::parse_str(r#"
+//!   (module
+//!     (memory (export "memory") 1 1 shared)
+//!     (func (export "get") (result i32) (i32.atomic.load (i32.const 8))))
+//! "#).unwrap();
+//! let out = instrument(&wasm, &Config::default()).unwrap();
+//! assert_eq!(out.sites.sites.len(), 1);
+//! assert_eq!(out.count("read"), 1);
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod dwarf;
+mod error;
+mod hooks;
+mod passes;
+
+pub use error::Error;
+pub use interlace_guest_sdk::abi::{AccessKind, Granularity, SiteTable};
+
+use interlace_guest_sdk::abi::{self, FuncInfo};
+use std::collections::BTreeMap;
+
+/// How to instrument.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Which instructions become scheduling points. Default: every shared access.
+    pub granularity: Granularity,
+}
+
+/// The rewritten module and what was done to it.
+#[derive(Clone, Debug)]
+pub struct Instrumented {
+    /// The rewritten module.
+    pub wasm: Vec<u8>,
+    /// The sites, also embedded in the module's `interlace.sites` section.
+    pub sites: SiteTable,
+    /// Functions rewritten.
+    pub functions_instrumented: usize,
+    /// Functions left alone (memory and TLS initialisation).
+    pub functions_skipped: usize,
+}
+
+impl Instrumented {
+    /// Number of sites of the kind named `name` (see [`AccessKind::name`]).
+    pub fn count(&self, name: &str) -> usize {
+        self.sites.sites.iter().filter(|s| s.kind.name() == name).count()
+    }
+
+    /// Site counts per kind, in kind order, kinds with no sites omitted.
+    pub fn counts(&self) -> BTreeMap<AccessKind, usize> {
+        let mut m = BTreeMap::new();
+        for s in &self.sites.sites {
+            *m.entry(s.kind).or_insert(0) += 1;
+        }
+        m
+    }
+}
+
+/// Whether `wasm` already carries an interlace site table.
+pub fn is_instrumented(wasm: &[u8]) -> bool {
+    abi::find_site_section(wasm).is_some()
+}
+
+/// Function names whose accesses are never scheduling points: they run while a
+/// thread's instance is created (memory and TLS initialisation), before the
+/// thread exists for the scheduler.
+pub const SKIPPED_FUNCTIONS: &[&str] = &[
+    "__wasm_init_memory",
+    "__wasm_init_tls",
+    "__wasm_apply_data_relocs",
+    "__wasm_apply_global_relocs",
+    "__wasm_apply_tls_relocs",
+];
+
+/// Rewrites `wasm`. Fails on a malformed module, one without shared memory, or
+/// one that is already instrumented.
+pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
+    if wasm.len() < 4 || &wasm[0..4] != b"\0asm" {
+        return Err(Error::NotWasm);
+    }
+    if is_instrumented(wasm) {
+        return Err(Error::AlreadyInstrumented);
+    }
+    let mut module = walrus::ModuleConfig::new()
+        .generate_producers_section(false)
+        .parse(wasm)
+        .map_err(|e| Error::Parse(format!("{e:#}")))?;
+
+    let shared: Vec<walrus::MemoryId> =
+        module.memories.iter().filter(|m| m.shared).map(|m| m.id()).collect();
+    match shared.len() {
+        0 => return Err(Error::NoSharedMemory),
+        1 => {}
+        n => return Err(Error::MultipleSharedMemories(n)),
+    }
+    let shared = shared[0];
+
+    let targets: Vec<walrus::FunctionId> = module
+        .funcs
+        .iter_local()
+        .map(|(id, _)| id)
+        .collect();
+    let hooks = hooks::Hooks::add(&mut module);
+
+    let sections = abi::sections(wasm);
+    let locator = dwarf::Locator::new(&sections);
+    let code_start = sections.iter().find(|s| s.id == 10).map_or(0, |s| s.payload_offset as u32);
+
+    let mut table =
+        SiteTable { granularity: config.granularity, funcs: Vec::new(), files: Vec::new(), sites: Vec::new() };
+    let mut instrumented = 0;
+    let mut skipped = 0;
+    for id in targets {
+        let func = module.funcs.get(id);
+        let name = func.name.clone().unwrap_or_default();
+        if Some(id) == module.start || SKIPPED_FUNCTIONS.contains(&name.as_str()) {
+            skipped += 1;
+            continue;
+        }
+        let func_index = table.funcs.len() as u32;
+        let before = table.sites.len();
+        passes::rewrite_function(&mut module, id, shared, &hooks, config.granularity, func_index, &mut table.sites);
+        if table.sites.len() > before {
+            table.funcs.push(FuncInfo { index: id.index() as u32, name });
+        }
+        instrumented += 1;
+    }
+    // Code offsets relative to the code section payload, as DWARF has them.
+    // Code without line info in a module that has some is prebuilt library
+    // code (wasi-libc's assembly, say).
+    let mut files: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for site in &mut table.sites {
+        site.code_offset = site.code_offset.wrapping_sub(code_start);
+        match locator.locate(u64::from(site.code_offset)) {
+            Some(loc) => {
+                let next = table.files.len() as u32;
+                site.file = *files.entry(loc.file).or_insert_with_key(|f| {
+                    table.files.push(f.clone());
+                    next
+                });
+                site.line = loc.line;
+                site.column = loc.column;
+                site.library = loc.library;
+            }
+            None => site.library = locator.has_debug_info(),
+        }
+    }
+    module.customs.add(walrus::RawCustomSection {
+        name: abi::SITES_SECTION.to_string(),
+        data: table.encode(),
+    });
+    Ok(Instrumented {
+        wasm: module.emit_wasm(),
+        sites: table,
+        functions_instrumented: instrumented,
+        functions_skipped: skipped,
+    })
+}

@@ -1,0 +1,133 @@
+//! Subcommands, one file each; this file holds what they share.
+
+mod explore;
+mod instrument;
+mod replay;
+mod report;
+mod run;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use interlace_instrument::Granularity;
+use interlace_wasm::{Program, RunConfig};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Deterministic concurrency testing for multithreaded WebAssembly
+/// (wasm32-wasip1-threads): find the interleaving that fails, replay it exactly.
+#[derive(Parser)]
+#[command(name = "interlace-wasm", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run many interleavings; report and save the first that fails.
+    Explore(explore::ExploreCmd),
+    /// Replay a saved schedule exactly, with its trace.
+    Replay(replay::ReplayCmd),
+    /// Run once, deterministically (round-robin), like `wasmtime run` but reproducible.
+    Run(run::RunCmd),
+    /// Write the instrumented module and print what was instrumented.
+    Instrument(instrument::InstrumentCmd),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub fn execute(self) -> Result<ExitCode> {
+        match self.command {
+            Command::Explore(c) => c.execute(),
+            Command::Replay(c) => c.execute(),
+            Command::Run(c) => c.execute(),
+            Command::Instrument(c) => c.execute(),
+        }
+    }
+}
+
+/// Which instructions are scheduling points.
+#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+pub enum GranularityArg {
+    /// Every load/store on shared memory and every atomic.
+    #[default]
+    All,
+    /// Atomics, fences and wait/notify only: faster, blind to plain data races.
+    Atomics,
+}
+
+impl From<GranularityArg> for Granularity {
+    fn from(g: GranularityArg) -> Granularity {
+        match g {
+            GranularityArg::All => Granularity::All,
+            GranularityArg::Atomics => Granularity::AtomicsOnly,
+        }
+    }
+}
+
+/// Options every subcommand that runs the guest takes.
+#[derive(Args, Clone)]
+pub struct ModuleArgs {
+    /// The module (.wasm built for wasm32-wasip1-threads, or already instrumented).
+    pub module: PathBuf,
+    /// Which instructions are scheduling points.
+    #[arg(long, value_enum, default_value_t = GranularityArg::All)]
+    pub granularity: GranularityArg,
+    /// Cut an execution after this many scheduling points and report it as not terminating.
+    #[arg(long, default_value_t = interlace_wasm::runtime::DEFAULT_MAX_STEPS)]
+    pub max_steps: u64,
+    /// Wall-time limit per execution in seconds (stops loops that never reach a scheduling point).
+    #[arg(long, default_value_t = interlace_wasm::runtime::DEFAULT_TIMEOUT_SECS)]
+    pub timeout: u64,
+    /// Seed of the guest's random_get (and so of HashMap seeds).
+    #[arg(long, default_value_t = 0)]
+    pub guest_seed: u64,
+    /// Environment variable for the guest (KEY=VALUE, repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Run the module as given, without instrumenting it (for differential checks).
+    #[arg(long, hide = true)]
+    pub uninstrumented: bool,
+    /// Arguments for the guest (after `--`).
+    #[arg(last = true)]
+    pub guest_args: Vec<String>,
+}
+
+impl ModuleArgs {
+    /// Reads, instruments and compiles the module.
+    pub fn load(&self) -> Result<Program> {
+        let bytes = read_module(&self.module)?;
+        let wasm = if self.uninstrumented || interlace_instrument::is_instrumented(&bytes) {
+            bytes
+        } else {
+            let config = interlace_instrument::Config { granularity: self.granularity.into() };
+            interlace_instrument::instrument(&bytes, &config)
+                .with_context(|| format!("cannot instrument {}", self.module.display()))?
+                .wasm
+        };
+        let name = self.module.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Program::new(&wasm, &name).with_context(|| format!("cannot load {}", self.module.display()))
+    }
+
+    /// The per-execution configuration.
+    pub fn run_config(&self) -> Result<RunConfig> {
+        for e in &self.env {
+            if !e.contains('=') {
+                anyhow::bail!("--env takes KEY=VALUE, got `{e}`");
+            }
+        }
+        Ok(RunConfig {
+            max_steps: self.max_steps,
+            timeout_secs: self.timeout.max(1),
+            args: self.guest_args.clone(),
+            env: self.env.clone(),
+            guest_seed: self.guest_seed,
+            ..RunConfig::default()
+        })
+    }
+}
+
+/// Reads a module file, with an error that names it.
+pub fn read_module(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}

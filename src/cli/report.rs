@@ -1,0 +1,31 @@
+//! How a failure is shown: verdict, guest output, the interleaving.
+
+use interlace_wasm::{format_trace, Execution, Program};
+use std::fmt::Write;
+
+/// Runs of the trace shown in full.
+const TRACE_RUNS: usize = 40;
+
+/// The failure report of `execution` (which must have failed).
+pub fn failure_report(program: &Program, execution: &Execution) -> String {
+    let mut out = String::new();
+    if let Some(f) = &execution.failure {
+        let _ = writeln!(out, "FAILURE: {f}");
+    }
+    let _ = writeln!(out, "{} threads, {} scheduling points, {} decisions", execution.threads, execution.steps, execution.decisions.len());
+    for (name, bytes) in [("stdout", &execution.stdout), ("stderr", &execution.stderr)] {
+        if !bytes.is_empty() {
+            let _ = writeln!(out, "--- guest {name} ---");
+            let text = String::from_utf8_lossy(bytes);
+            out.push_str(&text);
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    if let Some(trace) = &execution.trace {
+        let _ = writeln!(out, "--- interleaving ---");
+        out.push_str(&format_trace(trace, program.sites(), TRACE_RUNS));
+    }
+    out
+}

@@ -1,0 +1,83 @@
+//! Threads and the operations they are about to perform.
+
+use interlace_guest_sdk::abi::AccessKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A guest thread: 0 is the main thread, spawned threads get 1, 2, ... in spawn order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ThreadId(pub u32);
+
+impl ThreadId {
+    /// The thread that runs `_start`.
+    pub const MAIN: ThreadId = ThreadId(0);
+}
+
+impl fmt::Display for ThreadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            f.write_str("main")
+        } else {
+            write!(f, "t{}", self.0)
+        }
+    }
+}
+
+/// What a thread does at a scheduling point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    /// An instrumented memory instruction.
+    Memory(AccessKind),
+    /// A new thread's first step (instantiating it).
+    Start,
+    /// `wasi.thread-spawn`.
+    Spawn,
+    /// `sched_yield`.
+    Yield,
+    /// A sleep (`poll_oneoff` on a clock).
+    Sleep,
+    /// Returning from a wait: woken by a notify, or timing out.
+    Resume,
+}
+
+impl OpKind {
+    /// Short name for traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Memory(k) => k.name(),
+            OpKind::Start => "start",
+            OpKind::Spawn => "spawn",
+            OpKind::Yield => "yield",
+            OpKind::Sleep => "sleep",
+            OpKind::Resume => "resume",
+        }
+    }
+}
+
+/// A pending operation: what a paused thread will do when it runs next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// What it does.
+    pub kind: OpKind,
+    /// Instrumentation site, if the operation comes from one.
+    pub site: Option<u32>,
+    /// Effective address (destination for bulk operations).
+    pub addr: u64,
+    /// Bytes accessed.
+    pub len: u64,
+    /// Source address of `memory.copy`.
+    pub src: u64,
+    /// Whether the instruction is atomic.
+    pub atomic: bool,
+    /// Whether the instruction is in library code (Rust std, wasi-libc), as
+    /// told by the module's line table; strategies may preempt there less.
+    pub library: bool,
+}
+
+impl Op {
+    /// An operation with no memory footprint.
+    pub const fn plain(kind: OpKind) -> Op {
+        Op { kind, site: None, addr: 0, len: 0, src: 0, atomic: false, library: false }
+    }
+}

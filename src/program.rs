@@ -1,0 +1,139 @@
+//! A module loaded once: compiled, checked, its linker built. Executions
+//! reuse all of it and create only memory, stores and instances.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::runtime::{hooks, wasi, ThreadData};
+use interlace_guest_sdk::abi::{self, SiteTable};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Config, Engine, ExternType, FuncType, Linker, MemoryType, Module};
+
+/// Wall time per epoch tick; `--timeout` is counted in these.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(100);
+
+/// A checked, compiled guest module.
+pub struct Program {
+    pub(crate) engine: Engine,
+    pub(crate) module: Module,
+    pub(crate) linker: Linker<ThreadData>,
+    pub(crate) memory_ty: MemoryType,
+    pub(crate) sites: Arc<SiteTable>,
+    sha256: String,
+    name: String,
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::BadModule, msg)
+}
+
+fn engine_error(e: wasmtime::Error) -> Error {
+    Error::new(ErrorKind::Engine, format!("wasmtime: {e}"))
+}
+
+impl Program {
+    /// Loads `wasm` (normally an instrumented module; see `interlace-instrument`).
+    /// `name` becomes the guest's `argv[0]`.
+    pub fn new(wasm: &[u8], name: &str) -> Result<Program> {
+        if wasm.len() < 8 || &wasm[0..4] != b"\0asm" {
+            return Err(bad("not a WebAssembly module (no \\0asm header); pass a .wasm file built for wasm32-wasip1-threads"));
+        }
+        let sites = match abi::find_site_section(wasm) {
+            Some(bytes) => SiteTable::decode(bytes).map_err(|e| bad(e.to_string()))?,
+            None => SiteTable::default(),
+        };
+        let mut config = Config::new();
+        config
+            .wasm_threads(true)
+            .shared_memory(true)
+            .cranelift_nan_canonicalization(true)
+            .epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(engine_error)?;
+        let module = Module::new(&engine, wasm).map_err(|e| bad(format!("malformed WebAssembly module: {e}")))?;
+
+        let mut memory_ty = None;
+        let mut preview1: Vec<(String, FuncType)> = vec![];
+        for import in module.imports() {
+            let (m, n) = (import.module(), import.name());
+            match (m, n, import.ty()) {
+                ("env", "memory", ExternType::Memory(ty)) if ty.is_shared() => memory_ty = Some(ty),
+                ("env", "memory", ExternType::Memory(_)) => {
+                    return Err(bad(
+                        "the module imports a memory that is not shared, so it is not a threaded module; build it with --target wasm32-wasip1-threads",
+                    ))
+                }
+                ("wasi", "thread-spawn", ExternType::Func(_)) => {}
+                (abi::IMPORT_MODULE, _, ExternType::Func(_)) => {}
+                ("wasi_snapshot_preview1", n, ExternType::Func(ty)) if wasi::PREVIEW1_FUNCTIONS.contains(&n) => {
+                    preview1.push((n.to_string(), ty))
+                }
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::UnsupportedImport,
+                        format!(
+                            "the module imports `{m}.{n}`, which interlace-wasm does not provide; it runs wasm32-wasip1-threads programs that import only WASI preview1, wasi.thread-spawn and a shared env.memory"
+                        ),
+                    ))
+                }
+            }
+        }
+        let memory_ty = memory_ty.ok_or_else(|| {
+            bad("the module imports no shared memory (env.memory), so it is not a threaded module; build it with --target wasm32-wasip1-threads")
+        })?;
+        let exports: Vec<&str> = module.exports().map(|e| e.name()).collect();
+        if !exports.contains(&"_start") {
+            return Err(bad("the module exports no `_start`: interlace-wasm runs command modules (a program with `main`), not libraries"));
+        }
+        let spawns = module.imports().any(|i| i.module() == "wasi" && i.name() == "thread-spawn");
+        if spawns && !exports.contains(&"wasi_thread_start") {
+            return Err(bad("the module imports wasi.thread-spawn but exports no `wasi_thread_start`; build it with --target wasm32-wasip1-threads"));
+        }
+
+        let mut linker = Linker::new(&engine);
+        linker.allow_shadowing(true);
+        hooks::add_to_linker(&mut linker).map_err(engine_error)?;
+        wasi::add_to_linker(&mut linker, &preview1).map_err(engine_error)?;
+        start_epoch_ticker(&engine);
+        Ok(Program {
+            engine,
+            module,
+            linker,
+            memory_ty,
+            sites: Arc::new(sites),
+            sha256: hex(&Sha256::digest(wasm)),
+            name: name.to_string(),
+        })
+    }
+
+    /// The site table (empty for an uninstrumented module).
+    pub fn sites(&self) -> &SiteTable {
+        &self.sites
+    }
+
+    /// SHA-256 of the module bytes, hex; schedule files name their module by it.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The guest's `argv[0]`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Epoch interruption bounds a guest loop that never reaches a scheduling
+/// point; the ticker stops when the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(EPOCH_TICK);
+        match weak.upgrade() {
+            Some(engine) => engine.increment_epoch(),
+            None => return,
+        }
+    });
+}

@@ -1,0 +1,168 @@
+//! The `interlace.*` imports the instrumenter adds, and `wasi.thread-spawn`.
+
+use super::memory;
+use super::park::Park;
+use super::state::{self, ExecState};
+use super::ThreadData;
+use crate::op::{Op, OpKind, ThreadId};
+use interlace_guest_sdk::abi::{self, AccessKind};
+use wasmtime::{Caller, Linker};
+
+/// A trap raised by a host function on the guest's behalf.
+#[derive(Debug)]
+pub(crate) struct GuestTrap(pub String);
+
+impl std::fmt::Display for GuestTrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GuestTrap {}
+
+fn trap(msg: impl Into<String>) -> wasmtime::Error {
+    wasmtime::Error::new(GuestTrap(msg.into()))
+}
+
+impl ExecState {
+    /// The operation of site `site` at dynamic address `addr`.
+    fn site_op(&self, site: i32, addr: i32, src: i32, len: i32) -> wasmtime::Result<Op> {
+        let s = self
+            .sites
+            .sites
+            .get(site as u32 as usize)
+            .ok_or_else(|| trap(format!("unknown interlace site {site}: the module's site table does not match its code")))?;
+        let (addr, len, src) = match s.kind {
+            AccessKind::Copy => (addr as u32 as u64, len as u32 as u64, src as u32 as u64),
+            AccessKind::Fill => (addr as u32 as u64, len as u32 as u64, 0),
+            _ => ((addr as u32 as u64).wrapping_add(s.offset), u64::from(s.size), 0),
+        };
+        Ok(Op {
+            kind: OpKind::Memory(s.kind),
+            site: Some(site as u32),
+            addr,
+            len,
+            src,
+            atomic: s.atomic,
+            library: s.library,
+        })
+    }
+}
+
+/// Yields at `op`, parking until this thread is scheduled again.
+async fn yield_at(tid: ThreadId, op: Op) {
+    if state::with(|st| st.yield_point(tid, op)) {
+        Park::default().await;
+    }
+}
+
+async fn wait(tid: ThreadId, addr: i32, expected: u64, timeout: i64, site: i32) -> wasmtime::Result<i32> {
+    let op = state::with(|st| st.site_op(site, addr, 0, 0))?;
+    yield_at(tid, op).await;
+    let begin = state::with(|st| -> wasmtime::Result<WaitBegin> {
+        if op.addr % op.len != 0 {
+            return Err(trap("unaligned atomic wait"));
+        }
+        let value = memory::read_uint(&st.memory, op.addr, op.len)
+            .ok_or_else(|| trap("out of bounds memory access in atomic wait"))?;
+        if value != expected {
+            return Ok(WaitBegin::Done(1));
+        }
+        if timeout == 0 {
+            return Ok(WaitBegin::Done(2));
+        }
+        let deadline = (timeout > 0).then(|| st.clock_ns.saturating_add(timeout as u64));
+        st.block(tid, op.addr, deadline);
+        Ok(WaitBegin::Blocked { park: st.current != tid || st.end.is_some() })
+    })?;
+    match begin {
+        WaitBegin::Done(code) => Ok(code),
+        WaitBegin::Blocked { park } => {
+            if park {
+                Park::default().await;
+            }
+            let notified = state::with(|st| st.resume_from_wait(tid));
+            Ok(if notified { 0 } else { 2 })
+        }
+    }
+}
+
+enum WaitBegin {
+    /// Returned at once with this code (1: value differs, 2: zero timeout).
+    Done(i32),
+    /// Now waiting; `park` unless the scheduler let it time out at once.
+    Blocked { park: bool },
+}
+
+pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
+    let m = abi::IMPORT_MODULE;
+    linker.func_wrap(m, abi::ACCESS, |caller: Caller<'_, ThreadData>, addr: i32, site: i32| -> wasmtime::Result<i32> {
+        let tid = caller.data().tid;
+        state::with(|st| {
+            let op = st.site_op(site, addr, 0, 0)?;
+            Ok(st.yield_point(tid, op) as i32)
+        })
+    })?;
+    linker.func_wrap(
+        m,
+        abi::BULK,
+        |caller: Caller<'_, ThreadData>, dst: i32, src: i32, len: i32, site: i32| -> wasmtime::Result<i32> {
+            let tid = caller.data().tid;
+            state::with(|st| {
+                let op = st.site_op(site, dst, src, len)?;
+                Ok(st.yield_point(tid, op) as i32)
+            })
+        },
+    )?;
+    linker.func_wrap_async(m, abi::PARK, |_caller: Caller<'_, ThreadData>, (): ()| Box::new(Park::default()))?;
+    linker.func_wrap_async(
+        m,
+        abi::WAIT32,
+        |caller: Caller<'_, ThreadData>, (addr, expected, timeout, site): (i32, i32, i64, i32)| {
+            let tid = caller.data().tid;
+            Box::new(wait(tid, addr, expected as u32 as u64, timeout, site))
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::WAIT64,
+        |caller: Caller<'_, ThreadData>, (addr, expected, timeout, site): (i32, i64, i64, i32)| {
+            let tid = caller.data().tid;
+            Box::new(wait(tid, addr, expected as u64, timeout, site))
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::NOTIFY,
+        |caller: Caller<'_, ThreadData>, (addr, count, site): (i32, i32, i32)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                let op = state::with(|st| st.site_op(site, addr, 0, 0))?;
+                yield_at(tid, op).await;
+                state::with(|st| {
+                    if op.addr % 4 != 0 {
+                        return Err(trap("unaligned atomic notify"));
+                    }
+                    if op.addr + 4 > st.memory.data_size() as u64 {
+                        return Err(trap("out of bounds memory access in atomic notify"));
+                    }
+                    Ok(st.notify(op.addr, count as u32) as i32)
+                })
+            })
+        },
+    )?;
+    linker.func_wrap_async("wasi", "thread-spawn", |caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
+        let tid = caller.data().tid;
+        Box::new(async move {
+            yield_at(tid, Op::plain(OpKind::Spawn)).await;
+            state::with(|st| {
+                if st.threads.len() as u32 > st.max_threads {
+                    // wasi-threads: a negative result is an errno (EAGAIN).
+                    return -6;
+                }
+                st.add_thread(Some(arg)).0 as i32
+            })
+        })
+    })?;
+    Ok(())
+}

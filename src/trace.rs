@@ -1,0 +1,150 @@
+//! Steps of an execution and their readable form.
+
+use crate::op::{Op, OpKind, ThreadId};
+use std::collections::HashMap;
+use interlace_guest_sdk::abi::SiteTable;
+use std::fmt::Write;
+
+/// One executed scheduling point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Who ran.
+    pub thread: ThreadId,
+    /// What it did.
+    pub op: Op,
+    /// Scheduling point number (1-based).
+    pub step: u64,
+    /// Whether a context switch happened right before this step.
+    pub switch: bool,
+}
+
+/// The (demangled) function a site belongs to, `?` without a name, `-` without a site.
+pub fn site_function(sites: &SiteTable, site: Option<u32>) -> String {
+    let Some(f) = site.and_then(|s| sites.sites.get(s as usize)).and_then(|s| sites.funcs.get(s.func as usize)) else {
+        return "-".to_string();
+    };
+    if f.name.is_empty() {
+        return "?".to_string();
+    }
+    format!("{:#}", rustc_demangle::demangle(&f.name))
+}
+
+/// `file:line:column` of a site, the path shortened to its last three parts,
+/// or the function name when the module has no line info for it.
+pub fn site_location(sites: &SiteTable, site: Option<u32>) -> String {
+    let Some(s) = site.and_then(|s| sites.sites.get(s as usize)) else {
+        return "-".to_string();
+    };
+    match sites.file_of(s) {
+        Some(path) => {
+            let parts: Vec<&str> = path.rsplit('/').take(3).collect();
+            let short: Vec<&str> = parts.into_iter().rev().collect();
+            format!("{}:{}:{}", short.join("/"), s.line, s.column)
+        }
+        None => site_function(sites, site),
+    }
+}
+
+fn describe(step: &Step, sites: &SiteTable) -> String {
+    let op = &step.op;
+    let what = match op.kind {
+        OpKind::Memory(k) => {
+            let site = op.site.map(|s| format!("site {s}")).unwrap_or_default();
+            let range = match k {
+                interlace_guest_sdk::abi::AccessKind::Copy => {
+                    format!("{:#x} <- {:#x} ({} bytes)", op.addr, op.src, op.len)
+                }
+                interlace_guest_sdk::abi::AccessKind::Fence | interlace_guest_sdk::abi::AccessKind::Grow => {
+                    String::new()
+                }
+                _ => format!("{:#x} ({} bytes)", op.addr, op.len),
+            };
+            format!("{:<8} {:<24} {} [{}]", k.name(), range, site_location(sites, op.site), site)
+        }
+        OpKind::Resume => format!("{:<8} {:#x}", "resume", op.addr),
+        k => k.name().to_string(),
+    };
+    format!("{:>7}  {:<5} {}", step.step, step.thread.to_string(), what)
+}
+
+/// Renders a trace as runs of consecutive steps per thread, context switches
+/// marked, long runs elided, and only the last `max_runs` runs in full.
+///
+/// Inside an elided run, the steps that matter stay visible: accesses of the
+/// program's own code to memory another thread also touches in this trace.
+pub fn format_trace(trace: &[Step], sites: &SiteTable, max_runs: usize) -> String {
+    format_trace_with(trace, sites, max_runs, 6)
+}
+
+fn words(op: &Op) -> std::ops::Range<u64> {
+    let first = op.addr >> 3;
+    first..((op.addr + op.len.max(1) - 1) >> 3) + 1
+}
+
+/// Like [`format_trace`], showing runs of up to `run_lines` steps in full.
+pub fn format_trace_with(trace: &[Step], sites: &SiteTable, max_runs: usize, run_lines: usize) -> String {
+    let mut owner: HashMap<u64, Option<ThreadId>> = HashMap::new();
+    for s in trace.iter().filter(|s| matches!(s.op.kind, OpKind::Memory(_)) && s.op.len > 0) {
+        for w in words(&s.op).take(64) {
+            let e = owner.entry(w).or_insert(Some(s.thread));
+            if *e != Some(s.thread) {
+                *e = None;
+            }
+        }
+    }
+    let notable = |s: &Step| {
+        matches!(s.op.kind, OpKind::Memory(_))
+            && !s.op.library
+            && s.op.len > 0
+            && words(&s.op).take(64).any(|w| owner.get(&w) == Some(&None))
+    };
+    let mut runs: Vec<&[Step]> = vec![];
+    let mut start = 0;
+    for i in 1..=trace.len() {
+        if i == trace.len() || trace[i].thread != trace[start].thread {
+            runs.push(&trace[start..i]);
+            start = i;
+        }
+    }
+    let switches = runs.len().saturating_sub(1);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} steps, {} context switches", trace.len(), switches);
+    let skip = runs.len().saturating_sub(max_runs);
+    if skip > 0 {
+        let steps: usize = runs[..skip].iter().map(|r| r.len()).sum();
+        let _ = writeln!(out, "  ... {skip} earlier runs ({steps} steps) not shown");
+    }
+    for run in &runs[skip..] {
+        let _ = writeln!(out, "  -- {} runs --", run[0].thread);
+        let n = run.len();
+        let show = |i: usize| n <= run_lines || i < 2 || i >= n - 2 || notable(&run[i]);
+        let mut hidden: Vec<&Step> = vec![];
+        for (i, s) in run.iter().enumerate() {
+            if show(i) {
+                flush_hidden(&mut out, &mut hidden, sites);
+                let _ = writeln!(out, "  {}", describe(s, sites));
+            } else {
+                hidden.push(s);
+            }
+        }
+        flush_hidden(&mut out, &mut hidden, sites);
+    }
+    out
+}
+
+fn flush_hidden(out: &mut String, hidden: &mut Vec<&Step>, sites: &SiteTable) {
+    if hidden.is_empty() {
+        return;
+    }
+    let mut funcs: Vec<String> = vec![];
+    for s in hidden.iter() {
+        let f = site_function(sites, s.op.site);
+        if f != "-" && !funcs.contains(&f) {
+            funcs.push(f);
+        }
+    }
+    let more = if funcs.len() > 3 { format!(" and {} more", funcs.len() - 3) } else { String::new() };
+    funcs.truncate(3);
+    let _ = writeln!(out, "  {:>7}  ... {} steps in {}{}", "", hidden.len(), funcs.join(", "), more);
+    hidden.clear();
+}
