@@ -1,1 +1,182 @@
-fn main() {}
+//! `cargo bench`: the costs that decide how fast interlace-wasm explores.
+//! Prints numbers (no pass/fail); compare ratios measured in one run.
+//!
+//! - host cost of a scheduling point without a switch, and with a fiber switch;
+//! - fresh executions per second on 2-thread guests;
+//! - slowdown of an instrumented guest against the same guest uninstrumented;
+//! - how often the examples' bugs are found per execution, per strategy.
+
+use interlace_instrument::{instrument, Config, Granularity};
+use interlace_wasm::scheduler::{RandomScheduler, RoundRobinScheduler, UniformScheduler};
+use interlace_wasm::{execute, Program, RunConfig, Scheduler};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn guests() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = root.join("target/guests");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip1-threads",
+            "--manifest-path",
+        ])
+        .arg(root.join("examples/guests/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the example guests failed");
+    target.join("wasm32-wasip1-threads/release")
+}
+
+fn load(wasm: &[u8], granularity: Option<Granularity>) -> Program {
+    match granularity {
+        Some(g) => Program::new(
+            &instrument(wasm, &Config { granularity: g }).unwrap().wasm,
+            "bench",
+        )
+        .unwrap(),
+        None => Program::new(wasm, "bench").unwrap(),
+    }
+}
+
+/// Runs every execution of `s`; returns (executions, failing, wall time).
+fn run_all(p: &Program, mut s: Box<dyn Scheduler>, cfg: &RunConfig) -> (u64, u64, Duration) {
+    let start = Instant::now();
+    let (mut n, mut failed) = (0, 0);
+    while s.next_execution() {
+        let (r, back) = execute(p, s, cfg);
+        s = back;
+        let e = r.expect("execution");
+        n += 1;
+        failed += e.failure.is_some() as u64;
+    }
+    (n, failed, start.elapsed())
+}
+
+fn once(p: &Program, slice: u64, cfg: &RunConfig) -> Duration {
+    let (_, failed, t) = run_all(p, Box::new(RoundRobinScheduler::new(slice)), cfg);
+    assert_eq!(failed, 0);
+    t
+}
+
+fn best(f: impl Fn() -> Duration) -> Duration {
+    (0..5).map(|_| f()).min().unwrap()
+}
+
+fn wat_module(body: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+            (import "env" "memory" (memory 1 1 shared))
+            (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+            {body})"#
+    ))
+    .unwrap()
+}
+
+/// `$work`: 1M atomic loads.
+const LOOP: &str = r#"(func $work (local $i i32)
+    (loop $l
+      (drop (i32.atomic.load (i32.const 64)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000)))))"#;
+
+fn main() {
+    let big = RunConfig {
+        max_steps: 100_000_000,
+        ..RunConfig::default()
+    };
+    println!("interlace-wasm core benchmark (one OS thread; best of 5 where timed)\n");
+
+    // 1. A scheduling point without a switch: one thread, 1M atomic loads.
+    let single = wat_module(&format!(
+        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)) (func (export "_start") (call $work))"#
+    ));
+    let plain = best(|| once(&load(&single, None), 1, &big));
+    let instr = best(|| once(&load(&single, Some(Granularity::All)), 1, &big));
+    let per_yield = (instr.saturating_sub(plain)).as_nanos() as f64 / 1e6;
+    println!("scheduling point, no switch:   {per_yield:7.1} ns  (1M atomic loads: {plain:?} plain, {instr:?} instrumented)");
+
+    // 2. With a fiber switch at every point: two threads, slice 1.
+    let two = wat_module(&format!(
+        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32) (call $work))
+           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
+    ));
+    let p2 = load(&two, Some(Granularity::All));
+    let switching = best(|| once(&p2, 1, &big));
+    let steady = best(|| once(&p2, u64::MAX, &big));
+    let per_switch = switching.as_nanos() as f64 / 2e6;
+    let switch_cost = (switching.saturating_sub(steady)).as_nanos() as f64 / 2e6;
+    println!(
+        "scheduling point, with switch: {per_switch:7.1} ns  (fiber switch alone ~{switch_cost:.1} ns; 2M points: {switching:?} switching, {steady:?} not)"
+    );
+
+    // 3. Fresh executions per second on 2-thread guests.
+    let tiny = wat_module(
+        r#"(func (export "wasi_thread_start") (param i32 i32)
+             (i32.store (i32.const 0) (i32.const 1))
+             (i32.atomic.store (i32.const 4) (i32.const 1))
+             (drop (memory.atomic.notify (i32.const 4) (i32.const 1))))
+           (func (export "_start")
+             (drop (call $spawn (i32.const 0)))
+             (i32.store (i32.const 0) (i32.const 2))
+             (block $d (loop $l (br_if $d (i32.atomic.load (i32.const 4)))
+               (drop (memory.atomic.wait32 (i32.const 4) (i32.const 0) (i64.const -1))) (br $l))))"#,
+    );
+    let pt = load(&tiny, Some(Granularity::All));
+    let cfg = RunConfig::default();
+    let (n, _, t) = run_all(&pt, Box::new(RandomScheduler::new(1, 20_000)), &cfg);
+    println!(
+        "fresh executions/s, 2-thread wat guest:        {:8.0}  ({n} in {t:?})",
+        n as f64 / t.as_secs_f64()
+    );
+
+    let dir = guests();
+    let read = |name: &str| std::fs::read(dir.join(format!("{name}.wasm"))).unwrap();
+    for (name, threads) in [("counter_lost_update", 3), ("atomic_counter", 4)] {
+        let p = load(&read(name), Some(Granularity::All));
+        let (n, _, t) = run_all(&p, Box::new(RandomScheduler::new(1, 1000)), &cfg);
+        let (_, _, tu) = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg);
+        println!(
+            "fresh executions/s, {name} ({threads} threads, Rust std): {:8.0} random, {:8.0} uniform",
+            n as f64 / t.as_secs_f64(),
+            n as f64 / tu.as_secs_f64()
+        );
+    }
+
+    // 4. Slowdown of instrumenting a memory-heavy single-threaded guest.
+    let compute = read("compute");
+    let base = best(|| once(&load(&compute, None), u64::MAX, &big));
+    let atomics = best(|| {
+        once(
+            &load(&compute, Some(Granularity::AtomicsOnly)),
+            u64::MAX,
+            &big,
+        )
+    });
+    let all = best(|| once(&load(&compute, Some(Granularity::All)), u64::MAX, &big));
+    println!(
+        "slowdown, compute guest: {:.1}x every access, {:.2}x atomics only  (uninstrumented {base:?}, all {all:?}, atomics {atomics:?})",
+        all.as_secs_f64() / base.as_secs_f64(),
+        atomics.as_secs_f64() / base.as_secs_f64()
+    );
+
+    // 5. How often each strategy finds the examples' bugs, per execution.
+    println!("\nfailing executions out of 1000 (seed 1):");
+    println!("  {:<22} {:>8} {:>8}", "example", "random", "uniform");
+    for name in [
+        "counter_lost_update",
+        "bank_account",
+        "lock_order_deadlock",
+        "spsc_ring",
+    ] {
+        let p = load(&read(name), Some(Granularity::All));
+        let (_, fr, _) = run_all(&p, Box::new(RandomScheduler::new(1, 1000)), &cfg);
+        let (_, fu, _) = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg);
+        println!("  {name:<22} {fr:>8} {fu:>8}");
+    }
+}

@@ -6,7 +6,9 @@ use crate::outcome::Execution;
 use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
-use crate::scheduler::{RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler};
+use crate::scheduler::{
+    RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler,
+};
 use std::time::{Duration, Instant};
 
 /// Default `--iterations`.
@@ -91,9 +93,13 @@ pub fn explore(program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> 
         executions += 1;
         if execution.failure.is_some() {
             let index = executions - 1;
-            let schedule = ScheduleFile::record(program, &cfg.run, name, Some(seed), Some(index), &execution);
+            let schedule =
+                ScheduleFile::record(program, &cfg.run, name, Some(seed), Some(index), &execution);
             let replayed = replay(program, &schedule, &cfg.run)?;
-            if replayed.failure != execution.failure || replayed.stdout != execution.stdout || replayed.stderr != execution.stderr {
+            if replayed.failure != execution.failure
+                || replayed.stdout != execution.stdout
+                || replayed.stderr != execution.stderr
+            {
                 return Err(Error::new(
                     ErrorKind::Divergence,
                     "nondeterminism: replaying the failing schedule gave a different result; please report this as an interlace-wasm bug",
@@ -103,22 +109,42 @@ pub fn explore(program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> 
                 executions,
                 strategy: name,
                 seed,
-                failure: Some(FoundFailure { index, schedule, execution: replayed }),
+                failure: Some(FoundFailure {
+                    index,
+                    schedule,
+                    execution: replayed,
+                }),
                 elapsed: start.elapsed(),
             });
         }
     }
-    Ok(ExploreReport { executions, strategy: name, seed, failure: None, elapsed: start.elapsed() })
+    Ok(ExploreReport {
+        executions,
+        strategy: name,
+        seed,
+        failure: None,
+        elapsed: start.elapsed(),
+    })
 }
 
 /// Replays `schedule` on `program` exactly, with tracing on.
 pub fn replay(program: &Program, schedule: &ScheduleFile, base: &RunConfig) -> Result<Execution> {
     schedule.check_module(program)?;
     let cfg = schedule.run_config(base);
-    run_one(program, Box::new(ReplayScheduler::new(schedule.decisions.clone())), &cfg)
+    run_one(
+        program,
+        Box::new(ReplayScheduler::new(schedule.decisions.clone())),
+        &cfg,
+    )
 }
 
 /// One deterministic execution: round-robin, no preemption inside a slice.
 pub fn run(program: &Program, cfg: &RunConfig) -> Result<Execution> {
-    run_one(program, Box::new(RoundRobinScheduler::new(crate::scheduler::round_robin::DEFAULT_SLICE)), cfg)
+    run_one(
+        program,
+        Box::new(RoundRobinScheduler::new(
+            crate::scheduler::round_robin::DEFAULT_SLICE,
+        )),
+        cfg,
+    )
 }

@@ -32,7 +32,9 @@ pub mod scheduler;
 mod trace;
 
 pub use error::{Error, ErrorKind, Result};
-pub use explore::{explore, replay, run, ExploreConfig, ExploreReport, FoundFailure, Strategy, DEFAULT_ITERATIONS};
+pub use explore::{
+    explore, replay, run, ExploreConfig, ExploreReport, FoundFailure, Strategy, DEFAULT_ITERATIONS,
+};
 pub use interlace_guest_sdk::abi::SiteTable;
 pub use op::{Op, OpKind, ThreadId};
 pub use outcome::{Execution, Failure, FailureKind};

@@ -78,6 +78,14 @@ pub struct Op {
 impl Op {
     /// An operation with no memory footprint.
     pub const fn plain(kind: OpKind) -> Op {
-        Op { kind, site: None, addr: 0, len: 0, src: 0, atomic: false, library: false }
+        Op {
+            kind,
+            site: None,
+            addr: 0,
+            len: 0,
+            src: 0,
+            atomic: false,
+            library: false,
+        }
     }
 }

@@ -98,7 +98,10 @@ pub(crate) fn panic_message(stderr: &[u8]) -> Option<String> {
     let rest = &text[line_start..];
     let mut lines = vec![];
     for line in rest.lines() {
-        if line.starts_with("note:") || line.starts_with("stack backtrace") || (lines.len() > 1 && line.is_empty()) {
+        if line.starts_with("note:")
+            || line.starts_with("stack backtrace")
+            || (lines.len() > 1 && line.is_empty())
+        {
             break;
         }
         lines.push(line);
@@ -136,5 +139,9 @@ pub(crate) fn failure_of(end: &End, stderr: &[u8]) -> Option<Failure> {
         ),
         End::HostError(m) => (FailureKind::Trap, None, m.clone()),
     };
-    Some(Failure { kind, thread, message })
+    Some(Failure {
+        kind,
+        thread,
+        message,
+    })
 }

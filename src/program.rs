@@ -49,7 +49,8 @@ impl Program {
             .cranelift_nan_canonicalization(true)
             .epoch_interruption(true);
         let engine = Engine::new(&config).map_err(engine_error)?;
-        let module = Module::new(&engine, wasm).map_err(|e| bad(format!("malformed WebAssembly module: {e}")))?;
+        let module = Module::new(&engine, wasm)
+            .map_err(|e| bad(format!("malformed WebAssembly module: {e}")))?;
 
         let mut memory_ty = None;
         let mut preview1: Vec<(String, FuncType)> = vec![];
@@ -84,7 +85,9 @@ impl Program {
         if !exports.contains(&"_start") {
             return Err(bad("the module exports no `_start`: interlace-wasm runs command modules (a program with `main`), not libraries"));
         }
-        let spawns = module.imports().any(|i| i.module() == "wasi" && i.name() == "thread-spawn");
+        let spawns = module
+            .imports()
+            .any(|i| i.module() == "wasi" && i.name() == "thread-spawn");
         if spawns && !exports.contains(&"wasi_thread_start") {
             return Err(bad("the module imports wasi.thread-spawn but exports no `wasi_thread_start`; build it with --target wasm32-wasip1-threads"));
         }

@@ -8,6 +8,7 @@ use crate::op::ThreadId;
 use crate::outcome::{Execution, Failure};
 use crate::program::Program;
 use crate::runtime::RunConfig;
+use interlace_guest_sdk::abi::Granularity;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::path::Path;
 
@@ -21,6 +22,8 @@ pub struct ScheduleFile {
     pub format: String,
     /// SHA-256 of the (instrumented) module it was recorded on.
     pub module_sha256: String,
+    /// Instrumentation granularity the module was run with (`all` or `atomics`).
+    pub granularity: String,
     /// Strategy that found it.
     pub strategy: String,
     /// The strategy's seed, where it has one.
@@ -63,7 +66,11 @@ pub fn encode_decisions(d: &[ThreadId]) -> String {
         while j < d.len() && d[j] == d[i] {
             j += 1;
         }
-        out.push(if j - i == 1 { d[i].0.to_string() } else { format!("{}*{}", d[i].0, j - i) });
+        out.push(if j - i == 1 {
+            d[i].0.to_string()
+        } else {
+            format!("{}*{}", d[i].0, j - i)
+        });
         i = j;
     }
     out.join(" ")
@@ -74,8 +81,12 @@ pub fn decode_decisions(s: &str) -> Result<Vec<ThreadId>, String> {
     let mut out = vec![];
     for tok in s.split_whitespace() {
         let (t, n) = tok.split_once('*').unwrap_or((tok, "1"));
-        let t: u32 = t.parse().map_err(|_| format!("bad thread id `{t}` in decisions"))?;
-        let n: usize = n.parse().map_err(|_| format!("bad repeat count `{n}` in decisions"))?;
+        let t: u32 = t
+            .parse()
+            .map_err(|_| format!("bad thread id `{t}` in decisions"))?;
+        let n: usize = n
+            .parse()
+            .map_err(|_| format!("bad repeat count `{n}` in decisions"))?;
         if n > 100_000_000 {
             return Err(format!("repeat count {n} in decisions is too large"));
         }
@@ -97,6 +108,11 @@ impl ScheduleFile {
         ScheduleFile {
             format: FORMAT.to_string(),
             module_sha256: program.sha256().to_string(),
+            granularity: match program.sites().granularity {
+                Granularity::All => "all",
+                Granularity::AtomicsOnly => "atomics",
+            }
+            .to_string(),
             strategy: strategy.to_string(),
             seed,
             execution: index,
@@ -112,9 +128,14 @@ impl ScheduleFile {
 
     /// Reads and checks a schedule file.
     pub fn load(path: &Path) -> Result<ScheduleFile> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read schedule file {}: {e}", path.display())))?;
-        ScheduleFile::parse(&text).map_err(|e| Error::new(ErrorKind::BadSchedule, format!("{}: {}", path.display(), e)))
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read schedule file {}: {e}", path.display()),
+            )
+        })?;
+        ScheduleFile::parse(&text)
+            .map_err(|e| Error::new(ErrorKind::BadSchedule, format!("{}: {}", path.display(), e)))
     }
 
     /// Parses a schedule from JSON text.
@@ -123,7 +144,13 @@ impl ScheduleFile {
             Error::new(ErrorKind::BadSchedule, format!("not a valid interlace-wasm schedule file ({e}); use a file written by `interlace-wasm explore`"))
         })?;
         if s.format != FORMAT {
-            return Err(Error::new(ErrorKind::BadSchedule, format!("unknown schedule format `{}` (expected `{FORMAT}`)", s.format)));
+            return Err(Error::new(
+                ErrorKind::BadSchedule,
+                format!(
+                    "unknown schedule format `{}` (expected `{FORMAT}`)",
+                    s.format
+                ),
+            ));
         }
         Ok(s)
     }
@@ -131,8 +158,12 @@ impl ScheduleFile {
     /// Writes the schedule as pretty JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("schedule serialises");
-        std::fs::write(path, text + "\n")
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write schedule file {}: {e}", path.display())))
+        std::fs::write(path, text + "\n").map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot write schedule file {}: {e}", path.display()),
+            )
+        })
     }
 
     /// Errors unless the schedule was recorded on `program`.

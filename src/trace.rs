@@ -1,8 +1,8 @@
 //! Steps of an execution and their readable form.
 
 use crate::op::{Op, OpKind, ThreadId};
-use std::collections::HashMap;
 use interlace_guest_sdk::abi::SiteTable;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 /// One executed scheduling point.
@@ -20,7 +20,10 @@ pub struct Step {
 
 /// The (demangled) function a site belongs to, `?` without a name, `-` without a site.
 pub fn site_function(sites: &SiteTable, site: Option<u32>) -> String {
-    let Some(f) = site.and_then(|s| sites.sites.get(s as usize)).and_then(|s| sites.funcs.get(s.func as usize)) else {
+    let Some(f) = site
+        .and_then(|s| sites.sites.get(s as usize))
+        .and_then(|s| sites.funcs.get(s.func as usize))
+    else {
         return "-".to_string();
     };
     if f.name.is_empty() {
@@ -54,12 +57,17 @@ fn describe(step: &Step, sites: &SiteTable) -> String {
                 interlace_guest_sdk::abi::AccessKind::Copy => {
                     format!("{:#x} <- {:#x} ({} bytes)", op.addr, op.src, op.len)
                 }
-                interlace_guest_sdk::abi::AccessKind::Fence | interlace_guest_sdk::abi::AccessKind::Grow => {
-                    String::new()
-                }
+                interlace_guest_sdk::abi::AccessKind::Fence
+                | interlace_guest_sdk::abi::AccessKind::Grow => String::new(),
                 _ => format!("{:#x} ({} bytes)", op.addr, op.len),
             };
-            format!("{:<8} {:<24} {} [{}]", k.name(), range, site_location(sites, op.site), site)
+            format!(
+                "{:<8} {:<24} {} [{}]",
+                k.name(),
+                range,
+                site_location(sites, op.site),
+                site
+            )
         }
         OpKind::Resume => format!("{:<8} {:#x}", "resume", op.addr),
         k => k.name().to_string(),
@@ -82,9 +90,17 @@ fn words(op: &Op) -> std::ops::Range<u64> {
 }
 
 /// Like [`format_trace`], showing runs of up to `run_lines` steps in full.
-pub fn format_trace_with(trace: &[Step], sites: &SiteTable, max_runs: usize, run_lines: usize) -> String {
+pub fn format_trace_with(
+    trace: &[Step],
+    sites: &SiteTable,
+    max_runs: usize,
+    run_lines: usize,
+) -> String {
     let mut owner: HashMap<u64, Option<ThreadId>> = HashMap::new();
-    for s in trace.iter().filter(|s| matches!(s.op.kind, OpKind::Memory(_)) && s.op.len > 0) {
+    for s in trace
+        .iter()
+        .filter(|s| matches!(s.op.kind, OpKind::Memory(_)) && s.op.len > 0)
+    {
         for w in words(&s.op).take(64) {
             let e = owner.entry(w).or_insert(Some(s.thread));
             if *e != Some(s.thread) {
@@ -143,8 +159,19 @@ fn flush_hidden(out: &mut String, hidden: &mut Vec<&Step>, sites: &SiteTable) {
             funcs.push(f);
         }
     }
-    let more = if funcs.len() > 3 { format!(" and {} more", funcs.len() - 3) } else { String::new() };
+    let more = if funcs.len() > 3 {
+        format!(" and {} more", funcs.len() - 3)
+    } else {
+        String::new()
+    };
     funcs.truncate(3);
-    let _ = writeln!(out, "  {:>7}  ... {} steps in {}{}", "", hidden.len(), funcs.join(", "), more);
+    let _ = writeln!(
+        out,
+        "  {:>7}  ... {} steps in {}{}",
+        "",
+        hidden.len(),
+        funcs.join(", "),
+        more
+    );
     hidden.clear();
 }

@@ -224,13 +224,26 @@ pub fn sections(wasm: &[u8]) -> Vec<RawSection<'_>> {
     while pos < wasm.len() {
         let id = wasm[pos];
         pos += 1;
-        let Some((size, n)) = read_leb_u32(&wasm[pos..]) else { break };
+        let Some((size, n)) = read_leb_u32(&wasm[pos..]) else {
+            break;
+        };
         pos += n;
-        let Some(end) = pos.checked_add(size as usize).filter(|&e| e <= wasm.len()) else { break };
-        let mut section = RawSection { id, name: None, data: &wasm[pos..end], payload_offset: pos };
+        let Some(end) = pos.checked_add(size as usize).filter(|&e| e <= wasm.len()) else {
+            break;
+        };
+        let mut section = RawSection {
+            id,
+            name: None,
+            data: &wasm[pos..end],
+            payload_offset: pos,
+        };
         if id == 0 {
-            let Some((nlen, n)) = read_leb_u32(&wasm[pos..end]) else { break };
-            let Some(name_end) = (pos + n).checked_add(nlen as usize).filter(|&e| e <= end) else { break };
+            let Some((nlen, n)) = read_leb_u32(&wasm[pos..end]) else {
+                break;
+            };
+            let Some(name_end) = (pos + n).checked_add(nlen as usize).filter(|&e| e <= end) else {
+                break;
+            };
             section.name = core::str::from_utf8(&wasm[pos + n..name_end]).ok();
             section.data = &wasm[name_end..end];
         }
@@ -242,7 +255,10 @@ pub fn sections(wasm: &[u8]) -> Vec<RawSection<'_>> {
 
 /// The raw site table section of an instrumented module, if present.
 pub fn find_site_section(wasm: &[u8]) -> Option<&[u8]> {
-    sections(wasm).into_iter().find(|s| s.name == Some(SITES_SECTION)).map(|s| s.data)
+    sections(wasm)
+        .into_iter()
+        .find(|s| s.name == Some(SITES_SECTION))
+        .map(|s| s.data)
 }
 
 fn read_leb_u32(b: &[u8]) -> Option<(u32, usize)> {
@@ -315,7 +331,8 @@ impl SiteTable {
         let mut files = Vec::with_capacity(nfiles.min(1 << 16));
         for _ in 0..nfiles {
             let len = r.u32()? as usize;
-            let name = core::str::from_utf8(r.take(len)?).map_err(|_| DecodeError("file name is not UTF-8"))?;
+            let name = core::str::from_utf8(r.take(len)?)
+                .map_err(|_| DecodeError("file name is not UTF-8"))?;
             files.push(name.to_string());
         }
         let nsites = r.u32()? as usize;
@@ -335,12 +352,28 @@ impl SiteTable {
             if file != NO_FILE && file as usize >= files.len() {
                 return Err(DecodeError("site names a file out of range"));
             }
-            sites.push(Site { kind, size, atomic, offset, func, code_offset, file, line, column, library });
+            sites.push(Site {
+                kind,
+                size,
+                atomic,
+                offset,
+                func,
+                code_offset,
+                file,
+                line,
+                column,
+                library,
+            });
         }
         if r.pos != bytes.len() {
             return Err(DecodeError("trailing bytes"));
         }
-        Ok(SiteTable { granularity, funcs, files, sites })
+        Ok(SiteTable {
+            granularity,
+            funcs,
+            files,
+            sites,
+        })
     }
 }
 
@@ -376,7 +409,10 @@ mod tests {
     fn site_table_round_trips() {
         let t = SiteTable {
             granularity: Granularity::AtomicsOnly,
-            funcs: vec![FuncInfo { index: 7, name: "main".into() }],
+            funcs: vec![FuncInfo {
+                index: 7,
+                name: "main".into(),
+            }],
             sites: vec![Site {
                 kind: AccessKind::CompareExchange,
                 size: 4,

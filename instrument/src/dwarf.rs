@@ -30,7 +30,11 @@ impl<'a> Locator<'a> {
     /// without (readable) DWARF only loses file:line in traces.
     pub fn new(sections: &[RawSection<'a>]) -> Locator<'a> {
         let find = |name: &str| -> &'a [u8] {
-            sections.iter().find(|s| s.name == Some(name)).map(|s| s.data).unwrap_or(&[])
+            sections
+                .iter()
+                .find(|s| s.name == Some(name))
+                .map(|s| s.data)
+                .unwrap_or(&[])
         };
         if find(".debug_info").is_empty() {
             return Locator { ctx: None };
@@ -38,7 +42,9 @@ impl<'a> Locator<'a> {
         let dwarf = gimli::Dwarf::load(|id| -> Result<Slice<'a>, gimli::Error> {
             Ok(EndianSlice::new(find(id.name()), LittleEndian))
         });
-        let ctx = dwarf.ok().and_then(|d| addr2line::Context::from_dwarf(d).ok());
+        let ctx = dwarf
+            .ok()
+            .and_then(|d| addr2line::Context::from_dwarf(d).ok());
         Locator { ctx }
     }
 
@@ -55,7 +61,11 @@ impl<'a> Locator<'a> {
         while let Ok(Some(frame)) = frames.next() {
             if let Some(loc) = frame.location {
                 if let Some(file) = loc.file {
-                    chain.push((file.to_string(), loc.line.unwrap_or(0), loc.column.unwrap_or(0)));
+                    chain.push((
+                        file.to_string(),
+                        loc.line.unwrap_or(0),
+                        loc.column.unwrap_or(0),
+                    ));
                 }
             }
         }
@@ -65,6 +75,11 @@ impl<'a> Locator<'a> {
             None => (0, true),
         };
         let (file, line, column) = chain.into_iter().nth(i)?;
-        Some(SourceLoc { file, line, column, library })
+        Some(SourceLoc {
+            file,
+            line,
+            column,
+            library,
+        })
     }
 }

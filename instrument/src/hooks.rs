@@ -35,14 +35,32 @@ impl Hooks {
         let (notify, _) = module.add_import_func(m, abi::NOTIFY, ty);
 
         let access = helper(module, &[I32, I32], access_host, park, "__interlace_access");
-        let bulk = helper(module, &[I32, I32, I32, I32], bulk_host, park, "__interlace_bulk");
-        Hooks { access, bulk, wait32, wait64, notify }
+        let bulk = helper(
+            module,
+            &[I32, I32, I32, I32],
+            bulk_host,
+            park,
+            "__interlace_bulk",
+        );
+        Hooks {
+            access,
+            bulk,
+            wait32,
+            wait64,
+            notify,
+        }
     }
 }
 
 /// `fn(params...) { if host(params...) { park() } }`: keeps the per-site code
 /// to one call, and the async park off the common path.
-fn helper(module: &mut Module, params: &[ValType], host: FunctionId, park: FunctionId, name: &str) -> FunctionId {
+fn helper(
+    module: &mut Module,
+    params: &[ValType],
+    host: FunctionId,
+    park: FunctionId,
+    name: &str,
+) -> FunctionId {
     let mut b = FunctionBuilder::new(&mut module.types, params, &[]);
     b.name(name.to_string());
     let args: Vec<_> = params.iter().map(|&t| module.locals.add(t)).collect();

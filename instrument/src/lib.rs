@@ -54,7 +54,11 @@ pub struct Instrumented {
 impl Instrumented {
     /// Number of sites of the kind named `name` (see [`AccessKind::name`]).
     pub fn count(&self, name: &str) -> usize {
-        self.sites.sites.iter().filter(|s| s.kind.name() == name).count()
+        self.sites
+            .sites
+            .iter()
+            .filter(|s| s.kind.name() == name)
+            .count()
     }
 
     /// Site counts per kind, in kind order, kinds with no sites omitted.
@@ -97,8 +101,12 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         .parse(wasm)
         .map_err(|e| Error::Parse(format!("{e:#}")))?;
 
-    let shared: Vec<walrus::MemoryId> =
-        module.memories.iter().filter(|m| m.shared).map(|m| m.id()).collect();
+    let shared: Vec<walrus::MemoryId> = module
+        .memories
+        .iter()
+        .filter(|m| m.shared)
+        .map(|m| m.id())
+        .collect();
     match shared.len() {
         0 => return Err(Error::NoSharedMemory),
         1 => {}
@@ -106,19 +114,22 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
     }
     let shared = shared[0];
 
-    let targets: Vec<walrus::FunctionId> = module
-        .funcs
-        .iter_local()
-        .map(|(id, _)| id)
-        .collect();
+    let targets: Vec<walrus::FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
     let hooks = hooks::Hooks::add(&mut module);
 
     let sections = abi::sections(wasm);
     let locator = dwarf::Locator::new(&sections);
-    let code_start = sections.iter().find(|s| s.id == 10).map_or(0, |s| s.payload_offset as u32);
+    let code_start = sections
+        .iter()
+        .find(|s| s.id == 10)
+        .map_or(0, |s| s.payload_offset as u32);
 
-    let mut table =
-        SiteTable { granularity: config.granularity, funcs: Vec::new(), files: Vec::new(), sites: Vec::new() };
+    let mut table = SiteTable {
+        granularity: config.granularity,
+        funcs: Vec::new(),
+        files: Vec::new(),
+        sites: Vec::new(),
+    };
     let mut instrumented = 0;
     let mut skipped = 0;
     for id in targets {
@@ -130,9 +141,20 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         }
         let func_index = table.funcs.len() as u32;
         let before = table.sites.len();
-        passes::rewrite_function(&mut module, id, shared, &hooks, config.granularity, func_index, &mut table.sites);
+        passes::rewrite_function(
+            &mut module,
+            id,
+            shared,
+            &hooks,
+            config.granularity,
+            func_index,
+            &mut table.sites,
+        );
         if table.sites.len() > before {
-            table.funcs.push(FuncInfo { index: id.index() as u32, name });
+            table.funcs.push(FuncInfo {
+                index: id.index() as u32,
+                name,
+            });
         }
         instrumented += 1;
     }

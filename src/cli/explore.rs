@@ -42,7 +42,11 @@ impl ExploreCmd {
             StrategyArg::Random => Strategy::Random { seed: self.seed },
             StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
         };
-        let cfg = ExploreConfig { strategy, iterations: self.iterations, run: self.module.run_config()? };
+        let cfg = ExploreConfig {
+            strategy,
+            iterations: self.iterations,
+            run: self.module.run_config()?,
+        };
         let report = explore(&program, &cfg)?;
         let Some(found) = report.failure else {
             println!(
@@ -52,7 +56,12 @@ impl ExploreCmd {
             return Ok(ExitCode::SUCCESS);
         };
         let path = self.save.unwrap_or_else(|| {
-            let stem = self.module.module.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = self
+                .module
+                .module
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             PathBuf::from(format!("{stem}.failure.json"))
         });
         // The schedule reaches the disk before anything is printed.
@@ -65,7 +74,11 @@ impl ExploreCmd {
             report.seed
         );
         println!("schedule saved to {}", path.display());
-        println!("replay it with: interlace-wasm replay {} {}", self.module.module.display(), path.display());
+        println!(
+            "replay it with: interlace-wasm replay {} {}",
+            self.module.module.display(),
+            path.display()
+        );
         print!("{}", failure_report(&program, &found.execution));
         Ok(ExitCode::from(1))
     }

@@ -21,10 +21,13 @@ pub struct InstrumentCmd {
 impl InstrumentCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let bytes = read_module(&self.input)?;
-        let config = interlace_instrument::Config { granularity: self.granularity.into() };
+        let config = interlace_instrument::Config {
+            granularity: self.granularity.into(),
+        };
         let out = interlace_instrument::instrument(&bytes, &config)
             .with_context(|| format!("cannot instrument {}", self.input.display()))?;
-        std::fs::write(&self.output, &out.wasm).with_context(|| format!("cannot write {}", self.output.display()))?;
+        std::fs::write(&self.output, &out.wasm)
+            .with_context(|| format!("cannot write {}", self.output.display()))?;
         println!(
             "instrumented {} -> {} ({} functions rewritten, {} skipped, {} sites)",
             self.input.display(),

@@ -100,12 +100,18 @@ impl ModuleArgs {
         let wasm = if self.uninstrumented || interlace_instrument::is_instrumented(&bytes) {
             bytes
         } else {
-            let config = interlace_instrument::Config { granularity: self.granularity.into() };
+            let config = interlace_instrument::Config {
+                granularity: self.granularity.into(),
+            };
             interlace_instrument::instrument(&bytes, &config)
                 .with_context(|| format!("cannot instrument {}", self.module.display()))?
                 .wasm
         };
-        let name = self.module.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self
+            .module
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         Program::new(&wasm, &name).with_context(|| format!("cannot load {}", self.module.display()))
     }
 

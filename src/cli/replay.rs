@@ -1,7 +1,7 @@
 //! `interlace-wasm replay app.wasm failure.json`
 
 use super::report::failure_report;
-use super::ModuleArgs;
+use super::{GranularityArg, ModuleArgs};
 use anyhow::Result;
 use clap::Args;
 use interlace_wasm::{replay, ScheduleFile};
@@ -19,7 +19,13 @@ pub struct ReplayCmd {
 impl ReplayCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let schedule = ScheduleFile::load(&self.schedule)?;
-        let program = self.module.load()?;
+        // Replay runs the module as it was explored.
+        let mut module = self.module.clone();
+        module.granularity = match schedule.granularity.as_str() {
+            "atomics" => GranularityArg::Atomics,
+            _ => GranularityArg::All,
+        };
+        let program = module.load()?;
         let execution = replay(&program, &schedule, &self.module.run_config()?)?;
         if execution.failure.is_none() {
             println!("replayed {} scheduling points: no failure", execution.steps);

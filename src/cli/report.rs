@@ -12,7 +12,13 @@ pub fn failure_report(program: &Program, execution: &Execution) -> String {
     if let Some(f) = &execution.failure {
         let _ = writeln!(out, "FAILURE: {f}");
     }
-    let _ = writeln!(out, "{} threads, {} scheduling points, {} decisions", execution.threads, execution.steps, execution.decisions.len());
+    let _ = writeln!(
+        out,
+        "{} threads, {} scheduling points, {} decisions",
+        execution.threads,
+        execution.steps,
+        execution.decisions.len()
+    );
     for (name, bytes) in [("stdout", &execution.stdout), ("stderr", &execution.stderr)] {
         if !bytes.is_empty() {
             let _ = writeln!(out, "--- guest {name} ---");

@@ -26,7 +26,15 @@ impl RunCmd {
             std::io::stdout().write_all(&execution.stdout)?;
             std::io::stderr().write_all(&execution.stderr)?;
             if let (true, Some(trace)) = (self.trace, &execution.trace) {
-                eprint!("{}", interlace_wasm::format_trace_with(trace, program.sites(), usize::MAX, usize::MAX));
+                eprint!(
+                    "{}",
+                    interlace_wasm::format_trace_with(
+                        trace,
+                        program.sites(),
+                        usize::MAX,
+                        usize::MAX
+                    )
+                );
             }
             return Ok(ExitCode::SUCCESS);
         }

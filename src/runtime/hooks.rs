@@ -27,15 +27,19 @@ fn trap(msg: impl Into<String>) -> wasmtime::Error {
 impl ExecState {
     /// The operation of site `site` at dynamic address `addr`.
     fn site_op(&self, site: i32, addr: i32, src: i32, len: i32) -> wasmtime::Result<Op> {
-        let s = self
-            .sites
-            .sites
-            .get(site as u32 as usize)
-            .ok_or_else(|| trap(format!("unknown interlace site {site}: the module's site table does not match its code")))?;
+        let s = self.sites.sites.get(site as u32 as usize).ok_or_else(|| {
+            trap(format!(
+                "unknown interlace site {site}: the module's site table does not match its code"
+            ))
+        })?;
         let (addr, len, src) = match s.kind {
             AccessKind::Copy => (addr as u32 as u64, len as u32 as u64, src as u32 as u64),
             AccessKind::Fill => (addr as u32 as u64, len as u32 as u64, 0),
-            _ => ((addr as u32 as u64).wrapping_add(s.offset), u64::from(s.size), 0),
+            _ => (
+                (addr as u32 as u64).wrapping_add(s.offset),
+                u64::from(s.size),
+                0,
+            ),
         };
         Ok(Op {
             kind: OpKind::Memory(s.kind),
@@ -56,7 +60,13 @@ async fn yield_at(tid: ThreadId, op: Op) {
     }
 }
 
-async fn wait(tid: ThreadId, addr: i32, expected: u64, timeout: i64, site: i32) -> wasmtime::Result<i32> {
+async fn wait(
+    tid: ThreadId,
+    addr: i32,
+    expected: u64,
+    timeout: i64,
+    site: i32,
+) -> wasmtime::Result<i32> {
     let op = state::with(|st| st.site_op(site, addr, 0, 0))?;
     yield_at(tid, op).await;
     let begin = state::with(|st| -> wasmtime::Result<WaitBegin> {
@@ -73,7 +83,9 @@ async fn wait(tid: ThreadId, addr: i32, expected: u64, timeout: i64, site: i32) 
         }
         let deadline = (timeout > 0).then(|| st.clock_ns.saturating_add(timeout as u64));
         st.block(tid, op.addr, deadline);
-        Ok(WaitBegin::Blocked { park: st.current != tid || st.end.is_some() })
+        Ok(WaitBegin::Blocked {
+            park: st.current != tid || st.end.is_some(),
+        })
     })?;
     match begin {
         WaitBegin::Done(code) => Ok(code),
@@ -96,17 +108,26 @@ enum WaitBegin {
 
 pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
     let m = abi::IMPORT_MODULE;
-    linker.func_wrap(m, abi::ACCESS, |caller: Caller<'_, ThreadData>, addr: i32, site: i32| -> wasmtime::Result<i32> {
-        let tid = caller.data().tid;
-        state::with(|st| {
-            let op = st.site_op(site, addr, 0, 0)?;
-            Ok(st.yield_point(tid, op) as i32)
-        })
-    })?;
+    linker.func_wrap(
+        m,
+        abi::ACCESS,
+        |caller: Caller<'_, ThreadData>, addr: i32, site: i32| -> wasmtime::Result<i32> {
+            let tid = caller.data().tid;
+            state::with(|st| {
+                let op = st.site_op(site, addr, 0, 0)?;
+                Ok(st.yield_point(tid, op) as i32)
+            })
+        },
+    )?;
     linker.func_wrap(
         m,
         abi::BULK,
-        |caller: Caller<'_, ThreadData>, dst: i32, src: i32, len: i32, site: i32| -> wasmtime::Result<i32> {
+        |caller: Caller<'_, ThreadData>,
+         dst: i32,
+         src: i32,
+         len: i32,
+         site: i32|
+         -> wasmtime::Result<i32> {
             let tid = caller.data().tid;
             state::with(|st| {
                 let op = st.site_op(site, dst, src, len)?;
@@ -114,7 +135,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
             })
         },
     )?;
-    linker.func_wrap_async(m, abi::PARK, |_caller: Caller<'_, ThreadData>, (): ()| Box::new(Park::default()))?;
+    linker.func_wrap_async(m, abi::PARK, |_caller: Caller<'_, ThreadData>, (): ()| {
+        Box::new(Park::default())
+    })?;
     linker.func_wrap_async(
         m,
         abi::WAIT32,
@@ -151,18 +174,22 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
             })
         },
     )?;
-    linker.func_wrap_async("wasi", "thread-spawn", |caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
-        let tid = caller.data().tid;
-        Box::new(async move {
-            yield_at(tid, Op::plain(OpKind::Spawn)).await;
-            state::with(|st| {
-                if st.threads.len() as u32 > st.max_threads {
-                    // wasi-threads: a negative result is an errno (EAGAIN).
-                    return -6;
-                }
-                st.add_thread(Some(arg)).0 as i32
+    linker.func_wrap_async(
+        "wasi",
+        "thread-spawn",
+        |caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                yield_at(tid, Op::plain(OpKind::Spawn)).await;
+                state::with(|st| {
+                    if st.threads.len() as u32 > st.max_threads {
+                        // wasi-threads: a negative result is an errno (EAGAIN).
+                        return -6;
+                    }
+                    st.add_thread(Some(arg)).0 as i32
+                })
             })
-        })
-    })?;
+        },
+    )?;
     Ok(())
 }

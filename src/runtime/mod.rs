@@ -71,13 +71,23 @@ impl Default for RunConfig {
 
 type ThreadFuture = Pin<Box<dyn Future<Output = wasmtime::Result<()>>>>;
 
-fn thread_future(program: &Program, linker: &Rc<Linker<ThreadData>>, mut store: Store<ThreadData>, arg: Option<i32>) -> ThreadFuture {
+fn thread_future(
+    program: &Program,
+    linker: &Rc<Linker<ThreadData>>,
+    mut store: Store<ThreadData>,
+    arg: Option<i32>,
+) -> ThreadFuture {
     let linker = linker.clone();
     let module = program.module.clone();
     Box::pin(async move {
         let instance = linker.instantiate_async(&mut store, &module).await?;
         match arg {
-            None => instance.get_typed_func::<(), ()>(&mut store, "_start")?.call_async(&mut store, ()).await,
+            None => {
+                instance
+                    .get_typed_func::<(), ()>(&mut store, "_start")?
+                    .call_async(&mut store, ())
+                    .await
+            }
             Some(arg) => {
                 let tid = store.data().tid.0 as i32;
                 instance
@@ -94,11 +104,17 @@ fn end_of_error(thread: ThreadId, e: wasmtime::Error, cfg: &RunConfig) -> End {
         return End::Exit(exit.0);
     }
     if let Some(t) = e.downcast_ref::<hooks::GuestTrap>() {
-        return End::Trap { thread, message: t.0.clone() };
+        return End::Trap {
+            thread,
+            message: t.0.clone(),
+        };
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => End::Timeout(cfg.timeout_secs),
-        Some(trap) => End::Trap { thread, message: trap.to_string() },
+        Some(trap) => End::Trap {
+            thread,
+            message: trap.to_string(),
+        },
         None => End::HostError(format!("{e}")),
     }
 }
@@ -114,7 +130,9 @@ pub fn execute(
         Ok(m) => m,
         Err(e) => return (Err(engine_err(e)), scheduler),
     };
-    let ticks = (cfg.timeout_secs * 1000).div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
+    let ticks = (cfg.timeout_secs * 1000)
+        .div_ceil(EPOCH_TICK.as_millis() as u64)
+        .max(1);
     let new_store = |tid: ThreadId| {
         let mut store = Store::new(&program.engine, ThreadData { tid });
         store.epoch_deadline_trap();
@@ -153,12 +171,16 @@ pub fn execute(
     });
     state::with(|st| st.add_thread(None));
 
-    let mut futures: Vec<Option<ThreadFuture>> = vec![Some(thread_future(program, &linker, main_store, None))];
+    let mut futures: Vec<Option<ThreadFuture>> =
+        vec![Some(thread_future(program, &linker, main_store, None))];
     let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        let Some(cur) = state::with(|st| if st.end.is_some() { None } else { Some(st.current) }) else {
-            break;
-        };
+    while let Some(cur) = state::with(|st| {
+        if st.end.is_some() {
+            None
+        } else {
+            Some(st.current)
+        }
+    }) {
         let i = cur.0 as usize;
         if futures.len() <= i {
             futures.resize_with(i + 1, || None);
@@ -172,9 +194,15 @@ pub fn execute(
         };
         match fut.as_mut().poll(&mut cx) {
             Poll::Pending => {
-                let stuck = state::with(|st| st.end.is_none() && st.current == cur && st.runnable.contains(&cur));
+                let stuck = state::with(|st| {
+                    st.end.is_none() && st.current == cur && st.runnable.contains(&cur)
+                });
                 if stuck {
-                    state::with(|st| st.end_with(End::HostError(format!("thread {cur} suspended without a scheduling decision"))));
+                    state::with(|st| {
+                        st.end_with(End::HostError(format!(
+                            "thread {cur} suspended without a scheduling decision"
+                        )))
+                    });
                 }
             }
             Poll::Ready(result) => {
@@ -193,18 +221,31 @@ pub fn execute(
     // Dropping a suspended fiber unwinds it: this kills the threads still alive.
     drop(futures);
     let mut st = state::take();
-    let end = st.end.take().expect("the loop exits only once the execution ended");
+    let end = st
+        .end
+        .take()
+        .expect("the loop exits only once the execution ended");
     let divergence = st.scheduler.finish_execution();
     let scheduler = st.scheduler;
     if let End::HostError(m) = end {
         return (Err(Error::new(ErrorKind::Engine, m)), scheduler);
     }
     if let Err(d) = divergence {
-        return (Err(Error::new(ErrorKind::Divergence, format!("the schedule does not match this execution: {}", d.0))), scheduler);
+        return (
+            Err(Error::new(
+                ErrorKind::Divergence,
+                format!("the schedule does not match this execution: {}", d.0),
+            )),
+            scheduler,
+        );
     }
     let execution = Execution {
         failure: failure_of(&end, &st.stderr),
-        exit_code: if let End::Exit(c) = end { Some(c) } else { None },
+        exit_code: if let End::Exit(c) = end {
+            Some(c)
+        } else {
+            None
+        },
         stdout: st.stdout,
         stderr: st.stderr,
         decisions: st.decisions,

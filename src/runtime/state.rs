@@ -73,7 +73,11 @@ thread_local! {
 /// Panics if there is none: host functions are only reachable while the
 /// executor runs, which installs the state first.
 pub(crate) fn with<R>(f: impl FnOnce(&mut ExecState) -> R) -> R {
-    STATE.with(|s| f(s.borrow_mut().as_mut().expect("no interlace execution on this thread")))
+    STATE.with(|s| {
+        f(s.borrow_mut()
+            .as_mut()
+            .expect("no interlace execution on this thread"))
+    })
 }
 
 pub(crate) fn install(state: ExecState) {
@@ -81,7 +85,11 @@ pub(crate) fn install(state: ExecState) {
 }
 
 pub(crate) fn take() -> ExecState {
-    STATE.with(|s| s.borrow_mut().take().expect("no interlace execution on this thread"))
+    STATE.with(|s| {
+        s.borrow_mut()
+            .take()
+            .expect("no interlace execution on this thread")
+    })
 }
 
 impl ExecState {
@@ -90,7 +98,12 @@ impl ExecState {
         let op = &self.pending[thread.0 as usize];
         self.scheduler.observe(thread, op);
         if let Some(trace) = &mut self.trace {
-            trace.push(Step { thread, op: *op, step: self.steps, switch });
+            trace.push(Step {
+                thread,
+                op: *op,
+                step: self.steps,
+                switch,
+            });
         }
     }
 
@@ -117,9 +130,17 @@ impl ExecState {
     }
 
     fn decide(&mut self, current: Option<ThreadId>) -> ThreadId {
-        let choice = Choice { current, runnable: &self.runnable, pending: &self.pending, step: self.steps };
+        let choice = Choice {
+            current,
+            runnable: &self.runnable,
+            pending: &self.pending,
+            step: self.steps,
+        };
         let next = self.scheduler.choose(&choice);
-        debug_assert!(self.runnable.contains(&next), "scheduler chose a thread that cannot run");
+        debug_assert!(
+            self.runnable.contains(&next),
+            "scheduler chose a thread that cannot run"
+        );
         self.decisions.push(next);
         next
     }
@@ -169,7 +190,11 @@ impl ExecState {
     /// Creates thread `tid`'s slot; its first step is [`OpKind::Start`].
     pub fn add_thread(&mut self, start_arg: Option<i32>) -> ThreadId {
         let tid = ThreadId(self.threads.len() as u32);
-        self.threads.push(Thread { status: Status::Runnable, wake: Wake::None, start_arg });
+        self.threads.push(Thread {
+            status: Status::Runnable,
+            wake: Wake::None,
+            start_arg,
+        });
         self.pending.push(Op::plain(OpKind::Start));
         self.set_runnable(tid, true);
         tid
@@ -189,7 +214,10 @@ impl ExecState {
         t.status = Status::Waiting { addr, deadline };
         t.wake = Wake::None;
         self.waiters.push((addr, tid));
-        self.pending[tid.0 as usize] = Op { addr, ..Op::plain(OpKind::Resume) };
+        self.pending[tid.0 as usize] = Op {
+            addr,
+            ..Op::plain(OpKind::Resume)
+        };
         self.set_runnable(tid, deadline.is_some());
         if deadline.is_some() {
             // It may time out right away: that is the scheduler's call.
@@ -213,7 +241,10 @@ impl ExecState {
         if t.wake == Wake::Notified {
             return true;
         }
-        if let Status::Waiting { deadline: Some(d), .. } = t.status {
+        if let Status::Waiting {
+            deadline: Some(d), ..
+        } = t.status
+        {
             self.clock_ns = self.clock_ns.max(d);
         }
         t.status = Status::Runnable;

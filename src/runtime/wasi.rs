@@ -31,21 +31,73 @@ pub const OUTPUT_LIMIT: usize = 1 << 20;
 
 /// Every preview1 function name; imports outside this list are rejected.
 pub const PREVIEW1_FUNCTIONS: &[&str] = &[
-    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
-    "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags",
-    "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread",
-    "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber", "fd_seek",
-    "fd_sync", "fd_tell", "fd_write", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
-    "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get", "sock_accept",
-    "sock_recv", "sock_send", "sock_shutdown",
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_close",
+    "fd_datasync",
+    "fd_fdstat_get",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_pwrite",
+    "fd_read",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_seek",
+    "fd_sync",
+    "fd_tell",
+    "fd_write",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_readlink",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "poll_oneoff",
+    "proc_exit",
+    "proc_raise",
+    "sched_yield",
+    "random_get",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
 ];
 
 /// The preview1 functions implemented here; the rest answer ENOSYS.
 const IMPLEMENTED: &[&str] = &[
-    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
-    "fd_write", "fd_read", "fd_close", "fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name", "fd_seek",
-    "proc_exit", "random_get", "sched_yield", "poll_oneoff",
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_write",
+    "fd_read",
+    "fd_close",
+    "fd_fdstat_get",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_seek",
+    "proc_exit",
+    "random_get",
+    "sched_yield",
+    "poll_oneoff",
 ];
 
 /// `proc_exit` unwinds the calling thread with this error.
@@ -63,7 +115,11 @@ impl std::error::Error for ProcExit {}
 type Ctx<'a> = Caller<'a, ThreadData>;
 
 fn ok_or_fault(r: Option<()>) -> i32 {
-    if r.is_some() { SUCCESS } else { EFAULT }
+    if r.is_some() {
+        SUCCESS
+    } else {
+        EFAULT
+    }
 }
 
 /// Writes `strings` as NUL-terminated strings at `buf` and their pointers at `ptrs`.
@@ -73,7 +129,9 @@ fn write_strings(st: &ExecState, strings: &[String], ptrs: i32, buf: i32) -> i32
     for s in strings {
         let mut bytes = s.as_bytes().to_vec();
         bytes.push(0);
-        if memory::write_u32(&st.memory, ptr, at as u32).is_none() || memory::write(&st.memory, at, &bytes).is_none() {
+        if memory::write_u32(&st.memory, ptr, at as u32).is_none()
+            || memory::write(&st.memory, at, &bytes).is_none()
+        {
             return EFAULT;
         }
         ptr += 4;
@@ -94,7 +152,10 @@ fn fd_write(st: &mut ExecState, fd: i32, iovs: i32, n: i32, written: i32) -> i32
     let mut data = vec![];
     for i in 0..n as u32 as u64 {
         let at = iovs as u32 as u64 + i * 8;
-        let (Some(ptr), Some(len)) = (memory::read_u32(&st.memory, at), memory::read_u32(&st.memory, at + 4)) else {
+        let (Some(ptr), Some(len)) = (
+            memory::read_u32(&st.memory, at),
+            memory::read_u32(&st.memory, at + 4),
+        ) else {
             return EFAULT;
         };
         let Some(bytes) = memory::read(&st.memory, ptr as u64, len as u64) else {
@@ -116,12 +177,22 @@ fn fd_write(st: &mut ExecState, fd: i32, iovs: i32, n: i32, written: i32) -> i32
     } else {
         sink.extend_from_slice(&data);
     }
-    ok_or_fault(memory::write_u32(&st.memory, written as u32 as u64, data.len() as u32))
+    ok_or_fault(memory::write_u32(
+        &st.memory,
+        written as u32 as u64,
+        data.len() as u32,
+    ))
 }
 
 /// `poll_oneoff`: fd subscriptions are ready at once; clock subscriptions are a
 /// sleep, a scheduling point after which the clock has reached the deadline.
-async fn poll_oneoff(tid: crate::op::ThreadId, input: i32, out: i32, nsubs: i32, nevents: i32) -> i32 {
+async fn poll_oneoff(
+    tid: crate::op::ThreadId,
+    input: i32,
+    out: i32,
+    nsubs: i32,
+    nevents: i32,
+) -> i32 {
     if nsubs <= 0 {
         return EINVAL;
     }
@@ -152,7 +223,11 @@ async fn poll_oneoff(tid: crate::op::ThreadId, input: i32, out: i32, nsubs: i32,
     let Some((mut clocks, fds)) = parsed else {
         return EFAULT;
     };
-    let op = Op::plain(if fds.is_empty() { OpKind::Sleep } else { OpKind::Yield });
+    let op = Op::plain(if fds.is_empty() {
+        OpKind::Sleep
+    } else {
+        OpKind::Yield
+    });
     if state::with(|st| st.yield_point(tid, op)) {
         Park::default().await;
     }
@@ -177,36 +252,79 @@ async fn poll_oneoff(tid: crate::op::ThreadId, input: i32, out: i32, nsubs: i32,
                 return EFAULT;
             }
         }
-        ok_or_fault(memory::write_u32(&st.memory, nevents as u32 as u64, events.len() as u32))
+        ok_or_fault(memory::write_u32(
+            &st.memory,
+            nevents as u32 as u64,
+            events.len() as u32,
+        ))
     })
 }
 
 /// Defines the preview1 functions `imports` names (module, name, type).
-pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>, imports: &[(String, FuncType)]) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, "args_get", |_: Ctx, argv: i32, buf: i32| state::with(|st| write_strings(st, &st.args.clone(), argv, buf)))?;
-    linker.func_wrap(MODULE, "args_sizes_get", |_: Ctx, c: i32, s: i32| state::with(|st| write_sizes(st, &st.args.clone(), c, s)))?;
-    linker.func_wrap(MODULE, "environ_get", |_: Ctx, p: i32, b: i32| state::with(|st| write_strings(st, &st.env.clone(), p, b)))?;
-    linker.func_wrap(MODULE, "environ_sizes_get", |_: Ctx, c: i32, s: i32| state::with(|st| write_sizes(st, &st.env.clone(), c, s)))?;
+pub(crate) fn add_to_linker(
+    linker: &mut Linker<ThreadData>,
+    imports: &[(String, FuncType)],
+) -> wasmtime::Result<()> {
+    linker.func_wrap(MODULE, "args_get", |_: Ctx, argv: i32, buf: i32| {
+        state::with(|st| write_strings(st, &st.args.clone(), argv, buf))
+    })?;
+    linker.func_wrap(MODULE, "args_sizes_get", |_: Ctx, c: i32, s: i32| {
+        state::with(|st| write_sizes(st, &st.args.clone(), c, s))
+    })?;
+    linker.func_wrap(MODULE, "environ_get", |_: Ctx, p: i32, b: i32| {
+        state::with(|st| write_strings(st, &st.env.clone(), p, b))
+    })?;
+    linker.func_wrap(MODULE, "environ_sizes_get", |_: Ctx, c: i32, s: i32| {
+        state::with(|st| write_sizes(st, &st.env.clone(), c, s))
+    })?;
     linker.func_wrap(MODULE, "clock_res_get", |_: Ctx, _id: i32, res: i32| {
-        state::with(|st| ok_or_fault(memory::write_u64(&st.memory, res as u32 as u64, CLOCK_TICK_NS)))
-    })?;
-    linker.func_wrap(MODULE, "clock_time_get", |_: Ctx, id: i32, _precision: i64, out: i32| {
         state::with(|st| {
-            st.clock_ns += CLOCK_TICK_NS;
-            let now = if id == 0 { REALTIME_BASE_NS + st.clock_ns } else { st.clock_ns };
-            ok_or_fault(memory::write_u64(&st.memory, out as u32 as u64, now))
+            ok_or_fault(memory::write_u64(
+                &st.memory,
+                res as u32 as u64,
+                CLOCK_TICK_NS,
+            ))
         })
     })?;
-    linker.func_wrap(MODULE, "fd_write", |_: Ctx, fd: i32, iovs: i32, n: i32, written: i32| {
-        state::with(|st| fd_write(st, fd, iovs, n, written))
+    linker.func_wrap(
+        MODULE,
+        "clock_time_get",
+        |_: Ctx, id: i32, _precision: i64, out: i32| {
+            state::with(|st| {
+                st.clock_ns += CLOCK_TICK_NS;
+                let now = if id == 0 {
+                    REALTIME_BASE_NS + st.clock_ns
+                } else {
+                    st.clock_ns
+                };
+                ok_or_fault(memory::write_u64(&st.memory, out as u32 as u64, now))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_write",
+        |_: Ctx, fd: i32, iovs: i32, n: i32, written: i32| {
+            state::with(|st| fd_write(st, fd, iovs, n, written))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_read",
+        |_: Ctx, fd: i32, _iovs: i32, _n: i32, nread: i32| {
+            state::with(|st| match fd {
+                0 => ok_or_fault(memory::write_u32(&st.memory, nread as u32 as u64, 0)),
+                _ => EBADF,
+            })
+        },
+    )?;
+    linker.func_wrap(MODULE, "fd_close", |_: Ctx, fd: i32| {
+        if (0..=2).contains(&fd) {
+            SUCCESS
+        } else {
+            EBADF
+        }
     })?;
-    linker.func_wrap(MODULE, "fd_read", |_: Ctx, fd: i32, _iovs: i32, _n: i32, nread: i32| {
-        state::with(|st| match fd {
-            0 => ok_or_fault(memory::write_u32(&st.memory, nread as u32 as u64, 0)),
-            _ => EBADF,
-        })
-    })?;
-    linker.func_wrap(MODULE, "fd_close", |_: Ctx, fd: i32| if (0..=2).contains(&fd) { SUCCESS } else { EBADF })?;
     linker.func_wrap(MODULE, "fd_fdstat_get", |_: Ctx, fd: i32, out: i32| {
         if !(0..=2).contains(&fd) {
             return EBADF;
@@ -216,14 +334,30 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>, imports: &[(String,
         stat[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
         state::with(|st| ok_or_fault(memory::write(&st.memory, out as u32 as u64, &stat)))
     })?;
-    linker.func_wrap(MODULE, "fd_prestat_get", |_: Ctx, _fd: i32, _out: i32| EBADF)?;
-    linker.func_wrap(MODULE, "fd_prestat_dir_name", |_: Ctx, _fd: i32, _p: i32, _l: i32| EBADF)?;
-    linker.func_wrap(MODULE, "fd_seek", |_: Ctx, fd: i32, _o: i64, _w: i32, _out: i32| {
-        if (0..=2).contains(&fd) { ESPIPE } else { EBADF }
+    linker.func_wrap(MODULE, "fd_prestat_get", |_: Ctx, _fd: i32, _out: i32| {
+        EBADF
     })?;
-    linker.func_wrap(MODULE, "proc_exit", |_: Ctx, code: i32| -> wasmtime::Result<()> {
-        Err(wasmtime::Error::new(ProcExit(code)))
-    })?;
+    linker.func_wrap(
+        MODULE,
+        "fd_prestat_dir_name",
+        |_: Ctx, _fd: i32, _p: i32, _l: i32| EBADF,
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_seek",
+        |_: Ctx, fd: i32, _o: i64, _w: i32, _out: i32| {
+            if (0..=2).contains(&fd) {
+                ESPIPE
+            } else {
+                EBADF
+            }
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "proc_exit",
+        |_: Ctx, code: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::new(ProcExit(code))) },
+    )?;
     linker.func_wrap(MODULE, "random_get", |_: Ctx, buf: i32, len: i32| {
         state::with(|st| {
             let mut bytes = vec![0u8; len as u32 as usize];
@@ -240,10 +374,14 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>, imports: &[(String,
             SUCCESS
         })
     })?;
-    linker.func_wrap_async(MODULE, "poll_oneoff", |caller: Ctx, (i, o, n, e): (i32, i32, i32, i32)| {
-        let tid = caller.data().tid;
-        Box::new(poll_oneoff(tid, i, o, n, e))
-    })?;
+    linker.func_wrap_async(
+        MODULE,
+        "poll_oneoff",
+        |caller: Ctx, (i, o, n, e): (i32, i32, i32, i32)| {
+            let tid = caller.data().tid;
+            Box::new(poll_oneoff(tid, i, o, n, e))
+        },
+    )?;
     // The rest of preview1: ENOSYS, so that guests that only import them link.
     for (name, ty) in imports {
         if IMPLEMENTED.contains(&name.as_str()) {

@@ -70,7 +70,10 @@ pub struct RandomScheduler {
 }
 
 fn is_data(op: &Op) -> bool {
-    matches!(op.kind, OpKind::Memory(AccessKind::Read | AccessKind::Write | AccessKind::Copy | AccessKind::Fill))
+    matches!(
+        op.kind,
+        OpKind::Memory(AccessKind::Read | AccessKind::Write | AccessKind::Copy | AccessKind::Fill)
+    )
 }
 
 impl RandomScheduler {
@@ -110,7 +113,9 @@ impl RandomScheduler {
             }
             OpKind::Memory(_) if !is_data(op) || op.atomic || self.shared(op) => USER_PREEMPTION,
             OpKind::Memory(_) => 0.0,
-            OpKind::Start | OpKind::Spawn | OpKind::Yield | OpKind::Sleep | OpKind::Resume => USER_PREEMPTION,
+            OpKind::Start | OpKind::Spawn | OpKind::Yield | OpKind::Sleep | OpKind::Resume => {
+                USER_PREEMPTION
+            }
         }
     }
 
@@ -152,7 +157,11 @@ impl Scheduler for RandomScheduler {
         self.run = 0;
         // Uniform among the others: `cur` is in the list, so skip its slot.
         let k = self.rng.random_range(0..choice.runnable.len() - 1);
-        let i = choice.runnable.iter().position(|&t| t == cur).expect("current thread is runnable");
+        let i = choice
+            .runnable
+            .iter()
+            .position(|&t| t == cur)
+            .expect("current thread is runnable");
         choice.runnable[if k >= i { k + 1 } else { k }]
     }
 

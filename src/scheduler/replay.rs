@@ -14,7 +14,12 @@ pub struct ReplayScheduler {
 impl ReplayScheduler {
     /// One execution that takes `decisions` in order.
     pub fn new(decisions: Vec<ThreadId>) -> ReplayScheduler {
-        ReplayScheduler { decisions, next: 0, started: false, divergence: None }
+        ReplayScheduler {
+            decisions,
+            next: 0,
+            started: false,
+            divergence: None,
+        }
     }
 }
 

@@ -18,7 +18,11 @@ pub struct RoundRobinScheduler {
 impl RoundRobinScheduler {
     /// One execution with `slice` scheduling points per turn.
     pub fn new(slice: u64) -> RoundRobinScheduler {
-        RoundRobinScheduler { slice: slice.max(1), used: 0, started: false }
+        RoundRobinScheduler {
+            slice: slice.max(1),
+            used: 0,
+            started: false,
+        }
     }
 }
 
@@ -37,7 +41,11 @@ impl Scheduler for RoundRobinScheduler {
         self.used = 0;
         let after = choice.current.map(|c| c.0);
         match after {
-            Some(c) => *choice.runnable.iter().find(|t| t.0 > c).unwrap_or(&choice.runnable[0]),
+            Some(c) => *choice
+                .runnable
+                .iter()
+                .find(|t| t.0 > c)
+                .unwrap_or(&choice.runnable[0]),
             None => choice.runnable[0],
         }
     }

@@ -19,7 +19,12 @@ pub struct UniformScheduler {
 impl UniformScheduler {
     /// `limit` executions from `seed`.
     pub fn new(seed: u64, limit: u64) -> UniformScheduler {
-        UniformScheduler { seed, executions: 0, limit, rng: ChaCha8Rng::seed_from_u64(seed) }
+        UniformScheduler {
+            seed,
+            executions: 0,
+            limit,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     /// Index (0-based) of the execution in progress.

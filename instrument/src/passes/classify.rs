@@ -10,7 +10,13 @@ pub(crate) enum Action {
     /// Left alone.
     Keep,
     /// A hook call before it; `above` are the operand types above the address.
-    Access { kind: AccessKind, size: u32, atomic: bool, offset: u64, above: Vec<ValType> },
+    Access {
+        kind: AccessKind,
+        size: u32,
+        atomic: bool,
+        offset: u64,
+        above: Vec<ValType>,
+    },
     /// A hook call with no address (fence, memory.grow).
     NoAddress { kind: AccessKind },
     /// `memory.copy` (`copy`), or `memory.fill`/`memory.init`: `[dst, x, len]`.
@@ -31,9 +37,10 @@ fn width_ty(w: AtomicWidth) -> ValType {
 fn store_ty(k: StoreKind) -> ValType {
     match k {
         StoreKind::I32 { .. } | StoreKind::I32_8 { .. } | StoreKind::I32_16 { .. } => ValType::I32,
-        StoreKind::I64 { .. } | StoreKind::I64_8 { .. } | StoreKind::I64_16 { .. } | StoreKind::I64_32 { .. } => {
-            ValType::I64
-        }
+        StoreKind::I64 { .. }
+        | StoreKind::I64_8 { .. }
+        | StoreKind::I64_16 { .. }
+        | StoreKind::I64_32 { .. } => ValType::I64,
         StoreKind::F32 => ValType::F32,
         StoreKind::F64 => ValType::F64,
         StoreKind::V128 => ValType::V128,
@@ -47,9 +54,8 @@ fn simd(kind: LoadSimdKind) -> (AccessKind, u32, bool) {
         Splat16 => (AccessKind::Read, 2, false),
         Splat32 | V128Load32Zero => (AccessKind::Read, 4, false),
         Splat64 | V128Load64Zero => (AccessKind::Read, 8, false),
-        V128Load8x8S | V128Load8x8U | V128Load16x4S | V128Load16x4U | V128Load32x2S | V128Load32x2U => {
-            (AccessKind::Read, 8, false)
-        }
+        V128Load8x8S | V128Load8x8U | V128Load16x4S | V128Load16x4U | V128Load32x2S
+        | V128Load32x2U => (AccessKind::Read, 8, false),
         V128Load8Lane(_) => (AccessKind::Read, 1, true),
         V128Load16Lane(_) => (AccessKind::Read, 2, true),
         V128Load32Lane(_) => (AccessKind::Read, 4, true),
@@ -82,7 +88,13 @@ pub(crate) fn classify(instr: &Instr, shared: MemoryId, granularity: Granularity
         Instr::LoadSimd(l) if l.memory == shared && all => {
             let (kind, size, lane) = simd(l.kind);
             let above = if lane { vec![ValType::V128] } else { vec![] };
-            Action::Access { kind, size, atomic: false, offset: l.arg.offset, above }
+            Action::Access {
+                kind,
+                size,
+                atomic: false,
+                offset: l.arg.offset,
+                above,
+            }
         }
         Instr::AtomicRmw(r) if r.memory == shared => Action::Access {
             kind: AccessKind::ReadModifyWrite,
@@ -98,13 +110,24 @@ pub(crate) fn classify(instr: &Instr, shared: MemoryId, granularity: Granularity
             offset: c.arg.offset,
             above: vec![width_ty(c.width), width_ty(c.width)],
         },
-        Instr::AtomicFence(_) => Action::NoAddress { kind: AccessKind::Fence },
-        Instr::MemoryGrow(g) if g.memory == shared => Action::NoAddress { kind: AccessKind::Grow },
-        Instr::MemoryCopy(c) if all && (c.src == shared || c.dst == shared) => Action::Bulk { copy: true },
+        Instr::AtomicFence(_) => Action::NoAddress {
+            kind: AccessKind::Fence,
+        },
+        Instr::MemoryGrow(g) if g.memory == shared => Action::NoAddress {
+            kind: AccessKind::Grow,
+        },
+        Instr::MemoryCopy(c) if all && (c.src == shared || c.dst == shared) => {
+            Action::Bulk { copy: true }
+        }
         Instr::MemoryFill(f) if all && f.memory == shared => Action::Bulk { copy: false },
         Instr::MemoryInit(i) if all && i.memory == shared => Action::Bulk { copy: false },
-        Instr::AtomicWait(w) if w.memory == shared => Action::Wait { sixty_four: w.sixty_four, offset: w.arg.offset },
-        Instr::AtomicNotify(n) if n.memory == shared => Action::Notify { offset: n.arg.offset },
+        Instr::AtomicWait(w) if w.memory == shared => Action::Wait {
+            sixty_four: w.sixty_four,
+            offset: w.arg.offset,
+        },
+        Instr::AtomicNotify(n) if n.memory == shared => Action::Notify {
+            offset: n.arg.offset,
+        },
         _ => Action::Keep,
     }
 }

@@ -27,37 +27,27 @@ impl Scratch {
     }
 }
 
-/// Sequence ids of `func`, outermost first, in instruction order (so site ids
-/// are the same for the same input).
-fn sequences(func: &walrus::LocalFunction) -> Vec<InstrSeqId> {
-    let mut out = vec![];
-    let mut stack = vec![func.entry_block()];
-    while let Some(id) = stack.pop() {
-        out.push(id);
-        let mut children = vec![];
-        for (instr, _) in &func.block(id).instrs {
-            match instr {
-                Instr::Block(b) => children.push(b.seq),
-                Instr::Loop(l) => children.push(l.seq),
-                Instr::IfElse(i) => children.extend([i.consequent, i.alternative]),
-                Instr::TryTable(t) => children.push(t.seq),
-                Instr::Try(t) => {
-                    children.push(t.seq);
-                    for c in &t.catches {
-                        match c {
-                            LegacyCatch::Catch { handler, .. } | LegacyCatch::CatchAll { handler } => {
-                                children.push(*handler)
-                            }
-                            LegacyCatch::Delegate { .. } => {}
-                        }
+/// Child sequences of a structured instruction, in order.
+fn children(instr: &Instr) -> Vec<InstrSeqId> {
+    match instr {
+        Instr::Block(b) => vec![b.seq],
+        Instr::Loop(l) => vec![l.seq],
+        Instr::IfElse(i) => vec![i.consequent, i.alternative],
+        Instr::TryTable(t) => vec![t.seq],
+        Instr::Try(t) => {
+            let mut v = vec![t.seq];
+            for c in &t.catches {
+                match c {
+                    LegacyCatch::Catch { handler, .. } | LegacyCatch::CatchAll { handler } => {
+                        v.push(*handler)
                     }
+                    LegacyCatch::Delegate { .. } => {}
                 }
-                _ => {}
             }
+            v
         }
-        stack.extend(children.into_iter().rev());
+        _ => vec![],
     }
-    out
 }
 
 fn local_get(local: LocalId) -> Instr {
@@ -70,7 +60,9 @@ fn local_tee(local: LocalId) -> Instr {
     Instr::LocalTee(ir::LocalTee { local })
 }
 fn i32_const(v: u32) -> Instr {
-    Instr::Const(ir::Const { value: Value::I32(v as i32) })
+    Instr::Const(ir::Const {
+        value: Value::I32(v as i32),
+    })
 }
 fn call(func: FunctionId) -> Instr {
     Instr::Call(ir::Call { func })
@@ -91,44 +83,90 @@ pub(crate) fn rewrite_function(
     let FunctionKind::Local(func) = &mut funcs.get_mut(id).kind else {
         return;
     };
-    let mut scratch = Scratch::default();
-    for seq in sequences(func) {
+    let entry = func.entry_block();
+    let mut cx = Rewriter {
+        locals,
+        hooks,
+        shared,
+        granularity,
+        func_index,
+        sites,
+        scratch: Scratch::default(),
+    };
+    cx.rewrite(func, entry);
+}
+
+struct Rewriter<'a> {
+    locals: &'a mut ModuleLocals,
+    hooks: &'a Hooks,
+    shared: walrus::MemoryId,
+    granularity: Granularity,
+    func_index: u32,
+    sites: &'a mut Vec<Site>,
+    scratch: Scratch,
+}
+
+impl Rewriter<'_> {
+    fn site(
+        &mut self,
+        kind: AccessKind,
+        size: u32,
+        atomic: bool,
+        offset: u64,
+        loc: InstrLocId,
+    ) -> u32 {
+        self.sites.push(Site {
+            kind,
+            size,
+            atomic,
+            offset,
+            func: self.func_index,
+            code_offset: loc.data(),
+            file: NO_FILE,
+            line: 0,
+            column: 0,
+            library: false,
+        });
+        (self.sites.len() - 1) as u32
+    }
+
+    fn local(&mut self, ty: ValType, slot: usize) -> LocalId {
+        self.scratch.get(self.locals, ty, slot)
+    }
+
+    /// Rewrites `seq`, and the sequences nested in it as they come, so that
+    /// site ids follow the order of the instructions in the code.
+    fn rewrite(&mut self, func: &mut walrus::LocalFunction, seq: InstrSeqId) {
         let old = std::mem::take(&mut func.block_mut(seq).instrs);
         let mut new: Vec<(Instr, InstrLocId)> = Vec::with_capacity(old.len());
         for (instr, loc) in old {
-            let action = classify(&instr, shared, granularity);
-            let mut site = |kind: AccessKind, size: u32, atomic: bool, offset: u64| {
-                sites.push(Site {
+            for child in children(&instr) {
+                self.rewrite(func, child);
+            }
+            let mut emit = |i: Instr| new.push((i, loc));
+            match classify(&instr, self.shared, self.granularity) {
+                Action::Keep => emit(instr),
+                Action::Access {
                     kind,
                     size,
                     atomic,
                     offset,
-                    func: func_index,
-                    code_offset: loc.data(),
-                    file: NO_FILE,
-                    line: 0,
-                    column: 0,
-                    library: false,
-                });
-                (sites.len() - 1) as u32
-            };
-            let mut emit = |i: Instr| new.push((i, loc));
-            match action {
-                Action::Keep => emit(instr),
-                Action::Access { kind, size, atomic, offset, above } => {
-                    let id = site(kind, size, atomic, offset);
+                    above,
+                } => {
+                    let id = self.site(kind, size, atomic, offset, loc);
                     let saved: Vec<LocalId> = above
                         .iter()
                         .enumerate()
-                        .map(|(slot, &ty)| scratch.get(locals, ty, slot))
+                        .map(|(slot, &ty)| self.local(ty, slot))
                         .collect();
+                    let addr = self.local(ValType::I32, 9);
+                    let mut emit = |i: Instr| new.push((i, loc));
                     for &l in saved.iter().rev() {
                         emit(local_set(l));
                     }
-                    let addr = scratch.get(locals, ValType::I32, 9);
                     emit(local_tee(addr));
                     emit(i32_const(id));
-                    emit(call(hooks.access));
+                    emit(call(self.hooks.access));
                     emit(local_get(addr));
                     for &l in &saved {
                         emit(local_get(l));
@@ -136,41 +174,59 @@ pub(crate) fn rewrite_function(
                     emit(instr);
                 }
                 Action::NoAddress { kind } => {
-                    let id = site(kind, 0, kind == AccessKind::Fence, 0);
+                    let id = self.site(kind, 0, kind == AccessKind::Fence, 0, loc);
+                    let mut emit = |i: Instr| new.push((i, loc));
                     emit(i32_const(0));
                     emit(i32_const(id));
-                    emit(call(hooks.access));
+                    emit(call(self.hooks.access));
                     emit(instr);
                 }
                 Action::Bulk { copy } => {
-                    let kind = if copy { AccessKind::Copy } else { AccessKind::Fill };
-                    let id = site(kind, 0, false, 0);
+                    let kind = if copy {
+                        AccessKind::Copy
+                    } else {
+                        AccessKind::Fill
+                    };
+                    let id = self.site(kind, 0, false, 0, loc);
                     let (d, x, n) = (
-                        scratch.get(locals, ValType::I32, 10),
-                        scratch.get(locals, ValType::I32, 11),
-                        scratch.get(locals, ValType::I32, 12),
+                        self.local(ValType::I32, 10),
+                        self.local(ValType::I32, 11),
+                        self.local(ValType::I32, 12),
                     );
+                    let mut emit = |i: Instr| new.push((i, loc));
                     emit(local_set(n));
                     emit(local_set(x));
                     emit(local_tee(d));
                     emit(local_get(x));
                     emit(local_get(n));
                     emit(i32_const(id));
-                    emit(call(hooks.bulk));
+                    emit(call(self.hooks.bulk));
                     emit(local_get(d));
                     emit(local_get(x));
                     emit(local_get(n));
                     emit(instr);
                 }
                 Action::Wait { sixty_four, offset } => {
-                    let id = site(AccessKind::Wait, if sixty_four { 8 } else { 4 }, true, offset);
+                    let id = self.site(
+                        AccessKind::Wait,
+                        if sixty_four { 8 } else { 4 },
+                        true,
+                        offset,
+                        loc,
+                    );
+                    let mut emit = |i: Instr| new.push((i, loc));
                     emit(i32_const(id));
-                    emit(call(if sixty_four { hooks.wait64 } else { hooks.wait32 }));
+                    emit(call(if sixty_four {
+                        self.hooks.wait64
+                    } else {
+                        self.hooks.wait32
+                    }));
                 }
                 Action::Notify { offset } => {
-                    let id = site(AccessKind::Notify, 4, true, offset);
+                    let id = self.site(AccessKind::Notify, 4, true, offset, loc);
+                    let mut emit = |i: Instr| new.push((i, loc));
                     emit(i32_const(id));
-                    emit(call(hooks.notify));
+                    emit(call(self.hooks.notify));
                 }
             }
         }

@@ -1,6 +1,8 @@
-//! Single-threaded: prints its arguments, an environment variable and a
-//! HashMap's iteration order (seeded by random_get), for differential tests.
+//! Single-threaded: prints its arguments, an environment variable, a HashMap's
+//! iteration order (seeded by random_get) and what the virtual clock says,
+//! for determinism and differential tests.
 use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -11,5 +13,9 @@ fn main() {
     println!("hash order: {keys:?}");
     let sum: u64 = (1..=1000u64).map(|x| x * x % 7).sum();
     println!("sum: {sum}");
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_millis(10));
+    println!("slept at least 10ms: {}", start.elapsed() >= Duration::from_millis(10));
+    println!("unix time: {}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs());
     eprintln!("to stderr");
 }

@@ -1,0 +1,148 @@
+//! `.wat` fixtures with their expected instrumented output. Refresh the
+//! expectations with `INTERLACE_BLESS=1 cargo test -p interlace-instrument`.
+
+use interlace_instrument::{instrument, AccessKind, Config, Granularity, SiteTable};
+use std::path::Path;
+
+fn check(name: &str, config: &Config, suffix: &str) -> SiteTable {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let input = wat::parse_file(dir.join(format!("{name}.wat"))).unwrap();
+    let out = instrument(&input, config).unwrap();
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&out.wasm)
+        .expect("valid output");
+    let text = wasmprinter::print_bytes(&out.wasm).unwrap();
+    let expected_path = dir.join(format!("{name}{suffix}.out.wat"));
+    if std::env::var_os("INTERLACE_BLESS").is_some() {
+        std::fs::write(&expected_path, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+        panic!(
+            "missing {}; run with INTERLACE_BLESS=1",
+            expected_path.display()
+        )
+    });
+    assert_eq!(
+        text, expected,
+        "{name}: instrumented output changed (INTERLACE_BLESS=1 to accept)"
+    );
+    // Deterministic: the same input gives the same bytes.
+    assert_eq!(instrument(&input, config).unwrap().wasm, out.wasm);
+    out.sites
+}
+
+fn kinds(t: &SiteTable) -> Vec<(AccessKind, u32, bool, u64)> {
+    t.sites
+        .iter()
+        .map(|s| (s.kind, s.size, s.atomic, s.offset))
+        .collect()
+}
+
+#[test]
+fn loads_and_stores() {
+    let t = check("loads_stores", &Config::default(), "");
+    use AccessKind::*;
+    // Only the shared memory's accesses in `f`, in order; not the start function's.
+    assert_eq!(
+        kinds(&t),
+        [
+            (Write, 4, false, 8),
+            (Write, 8, false, 0),
+            (Read, 2, false, 4)
+        ]
+    );
+}
+
+#[test]
+fn atomics() {
+    let t = check("atomics", &Config::default(), "");
+    use AccessKind::*;
+    assert_eq!(
+        kinds(&t),
+        [
+            (CompareExchange, 4, true, 0),
+            (Fence, 0, true, 0),
+            (ReadModifyWrite, 4, true, 0),
+            (Read, 1, true, 0),
+            (Write, 8, true, 0),
+            (ReadModifyWrite, 4, true, 0)
+        ]
+    );
+}
+
+#[test]
+fn atomics_only_granularity_skips_plain_accesses() {
+    let t = check(
+        "loads_stores",
+        &Config {
+            granularity: Granularity::AtomicsOnly,
+        },
+        ".atomics",
+    );
+    assert!(t.sites.is_empty());
+    let t = check(
+        "atomics",
+        &Config {
+            granularity: Granularity::AtomicsOnly,
+        },
+        ".atomics",
+    );
+    assert_eq!(t.sites.len(), 6);
+}
+
+#[test]
+fn wait_and_notify_become_host_calls() {
+    let t = check("wait_notify", &Config::default(), "");
+    use AccessKind::*;
+    assert_eq!(
+        kinds(&t),
+        [(Wait, 4, true, 4), (Wait, 8, true, 0), (Notify, 4, true, 0)]
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let text = std::fs::read_to_string(dir.join("wait_notify.out.wat")).unwrap();
+    assert!(
+        !text.contains("memory.atomic.wait") && !text.contains("memory.atomic.notify"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bulk_operations_and_grow() {
+    let t = check("bulk", &Config::default(), "");
+    use AccessKind::*;
+    assert_eq!(
+        kinds(&t),
+        [
+            (Fill, 0, false, 0),
+            (Copy, 0, false, 0),
+            (Fill, 0, false, 0),
+            (Grow, 0, false, 0)
+        ]
+    );
+}
+
+#[test]
+fn errors_say_what_is_wrong() {
+    let plain = wat::parse_str(r#"(module (memory 1) (func (export "_start")))"#).unwrap();
+    let e = instrument(&plain, &Config::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no shared memory") && e.contains("wasm32-wasip1-threads"),
+        "{e}"
+    );
+    let e = instrument(b"hello", &Config::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a WebAssembly module"), "{e}");
+    let e = instrument(b"\0asm\x01\0\0\0\x05\xff", &Config::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("malformed"), "{e}");
+    let shared = wat::parse_str(r#"(module (memory 1 1 shared))"#).unwrap();
+    let once = instrument(&shared, &Config::default()).unwrap().wasm;
+    let e = instrument(&once, &Config::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("already instrumented"), "{e}");
+}

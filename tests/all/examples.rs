@@ -1,0 +1,128 @@
+//! Every example gets the expected verdict from `interlace-wasm explore`
+//! within the default budget.
+
+use crate::guests::{cli, code, guest, scratch, stdout};
+
+fn explore(name: &str, extra: &[&str]) -> (i32, String, std::path::PathBuf) {
+    let dir = scratch(&format!(
+        "explore-{name}-{}",
+        extra.join("_").replace(['-', '/'], "")
+    ));
+    let module = guest(name);
+    let mut args = vec!["explore", module.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = cli(&dir, &args);
+    (code(&out), stdout(&out), dir)
+}
+
+fn assert_found(name: &str, kind: &str, message: &str) {
+    let (code, out, dir) = explore(name, &[]);
+    assert_eq!(code, 1, "{name}: expected a failure, got:\n{out}");
+    assert!(out.contains("found a failing interleaving"), "{out}");
+    assert!(
+        out.contains(&format!("FAILURE: {kind}")),
+        "{name}: expected {kind}:\n{out}"
+    );
+    assert!(
+        out.contains(message),
+        "{name}: expected `{message}` in:\n{out}"
+    );
+    let saved = dir.join(format!("{name}.failure.json"));
+    assert!(saved.exists(), "schedule not saved to {}", saved.display());
+    assert!(
+        out.contains(&format!("schedule saved to {name}.failure.json")),
+        "{out}"
+    );
+}
+
+fn assert_clean(name: &str, extra: &[&str]) {
+    let (code, out, _) = explore(name, extra);
+    assert_eq!(code, 0, "{name}: expected no failure, got:\n{out}");
+    assert!(out.starts_with("no failing interleaving in"), "{out}");
+}
+
+#[test]
+fn counter_lost_update_is_found() {
+    assert_found(
+        "counter_lost_update",
+        "panic",
+        "lost update: two increments, counter is 1",
+    );
+}
+
+#[test]
+fn bank_account_lost_update_is_found() {
+    assert_found(
+        "bank_account",
+        "panic",
+        "balance is 150 after two transfers",
+    );
+}
+
+#[test]
+fn lock_order_deadlock_is_found() {
+    assert_found(
+        "lock_order_deadlock",
+        "deadlock",
+        "no thread can run: main waits on",
+    );
+}
+
+#[test]
+fn spsc_ring_overwrite_is_found() {
+    assert_found("spsc_ring", "panic", "a slot was overwritten");
+}
+
+#[test]
+fn atomic_counter_is_correct() {
+    assert_clean("atomic_counter", &[]);
+    assert_clean(
+        "atomic_counter",
+        &["--strategy", "uniform", "--iterations", "300"],
+    );
+}
+
+#[test]
+fn mutex_counter_is_correct_and_never_deadlocks() {
+    assert_clean("mutex_counter", &[]);
+    assert_clean(
+        "mutex_counter",
+        &[
+            "--strategy",
+            "uniform",
+            "--iterations",
+            "300",
+            "--seed",
+            "7",
+        ],
+    );
+}
+
+#[test]
+fn condvar_handoff_is_correct_and_never_deadlocks() {
+    assert_clean("condvar_handoff", &[]);
+    assert_clean(
+        "condvar_handoff",
+        &[
+            "--strategy",
+            "uniform",
+            "--iterations",
+            "300",
+            "--seed",
+            "3",
+        ],
+    );
+}
+
+#[test]
+fn the_racing_steps_point_at_the_source_lines() {
+    let (code, out, _) = explore("counter_lost_update", &[]);
+    assert_eq!(code, 1);
+    // Both threads read at line 10 and write at line 11 of the example.
+    let reads = out.matches("counter_lost_update.rs:10:").count();
+    let writes = out.matches("counter_lost_update.rs:11:").count();
+    assert!(
+        reads >= 2 && writes >= 2,
+        "racing steps not shown with their lines:\n{out}"
+    );
+}

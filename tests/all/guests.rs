@@ -1,0 +1,69 @@
+//! Builds the example guests (examples/guests) once per test run, for
+//! wasm32-wasip1-threads, so the suite needs no manual step.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path of the built example `name` (e.g. `counter_lost_update`).
+pub fn guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let target = workspace().join("target/guests");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["build", "--release", "--target", "wasm32-wasip1-threads", "--manifest-path"])
+            .arg(workspace().join("examples/guests/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "building the example guests failed (is the wasm32-wasip1-threads target installed?):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        target.join("wasm32-wasip1-threads/release")
+    });
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(path.exists(), "no example guest {}", path.display());
+    path
+}
+
+/// Runs the `interlace-wasm` binary with `args` in `dir`.
+pub fn cli(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_interlace-wasm"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = workspace().join("target/test-scratch").join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit code, asserting that the tool did not crash.
+pub fn code(o: &Output) -> i32 {
+    let err = stderr(o);
+    assert!(!err.contains("panicked"), "interlace-wasm panicked:\n{err}");
+    o.status.code().expect("exited normally")
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary, a module per topic (links once on 2 cores).
+
+mod bad_input;
+mod examples;
+mod guests;
+mod replay;
+mod runtime;
+mod wat_guests;
