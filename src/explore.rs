@@ -7,8 +7,10 @@ use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
-    RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler,
+    Coverage, DporScheduler, RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler,
+    UniformScheduler,
 };
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Default `--iterations`.
@@ -28,13 +30,27 @@ pub enum Strategy {
         /// Seed; execution `i` uses stream `i` of it.
         seed: u64,
     },
+    /// Exhaustive: source-DPOR with sleep sets (see [`DporScheduler`]).
+    Dpor {
+        /// At most this many preemptions per execution (bounded POR).
+        preemption_bound: Option<u32>,
+    },
 }
 
 impl Strategy {
-    fn scheduler(&self, iterations: u64) -> (Box<dyn Scheduler>, u64) {
+    fn scheduler(&self, iterations: u64) -> (Box<dyn Scheduler>, Option<u64>) {
         match *self {
-            Strategy::Random { seed } => (Box::new(RandomScheduler::new(seed, iterations)), seed),
-            Strategy::Uniform { seed } => (Box::new(UniformScheduler::new(seed, iterations)), seed),
+            Strategy::Random { seed } => {
+                (Box::new(RandomScheduler::new(seed, iterations)), Some(seed))
+            }
+            Strategy::Uniform { seed } => (
+                Box::new(UniformScheduler::new(seed, iterations)),
+                Some(seed),
+            ),
+            Strategy::Dpor { preemption_bound } => (
+                Box::new(DporScheduler::new(preemption_bound, iterations)),
+                None,
+            ),
         }
     }
 }
@@ -44,7 +60,7 @@ impl Strategy {
 pub struct ExploreConfig {
     /// Strategy.
     pub strategy: Strategy,
-    /// Executions at most.
+    /// Executions at most (`--iterations`, `--max-executions`).
     pub iterations: u64,
     /// Per-execution settings.
     pub run: RunConfig,
@@ -61,17 +77,32 @@ pub struct FoundFailure {
     pub execution: Execution,
 }
 
+/// One distinct result of the explored executions: exit status and output.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Outcome {
+    /// Exit status (None when the execution failed without exiting).
+    pub exit_code: Option<i32>,
+    /// Guest stdout.
+    pub stdout: Vec<u8>,
+    /// Executions that ended this way.
+    pub count: u64,
+}
+
 /// What [`explore`] did.
 #[derive(Clone, Debug)]
 pub struct ExploreReport {
-    /// Executions run.
+    /// Executions run (abandoned ones included).
     pub executions: u64,
     /// Strategy name.
     pub strategy: &'static str,
-    /// Seed used.
-    pub seed: u64,
+    /// Seed used, for seeded strategies.
+    pub seed: Option<u64>,
     /// The first failure, if any.
     pub failure: Option<FoundFailure>,
+    /// Distinct results of the executions that ran to their end, sorted.
+    pub outcomes: Vec<Outcome>,
+    /// What an exhaustive strategy covered.
+    pub coverage: Option<Coverage>,
     /// Wall time of the exploration (excluding compilation).
     pub elapsed: Duration,
 }
@@ -80,21 +111,30 @@ fn run_one(program: &Program, scheduler: Box<dyn Scheduler>, cfg: &RunConfig) ->
     execute(program, scheduler, cfg).0
 }
 
-/// Explores `program` until a failure or the end of the budget.
+/// Explores `program` until a failure or the end of the budget (or, for an
+/// exhaustive strategy, of the search space).
 pub fn explore(program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> {
     let start = Instant::now();
     let (mut scheduler, seed) = cfg.strategy.scheduler(cfg.iterations);
     let name = scheduler.name();
     let mut executions = 0;
+    let mut outcomes: BTreeMap<(Option<i32>, Vec<u8>), u64> = BTreeMap::new();
+    let mut failure = None;
     while scheduler.next_execution() {
         let (result, s) = execute(program, scheduler, &cfg.run);
         scheduler = s;
         let execution = result?;
         executions += 1;
+        if execution.abandoned {
+            continue;
+        }
+        *outcomes
+            .entry((execution.exit_code, execution.stdout.clone()))
+            .or_insert(0) += 1;
         if execution.failure.is_some() {
             let index = executions - 1;
             let schedule =
-                ScheduleFile::record(program, &cfg.run, name, Some(seed), Some(index), &execution);
+                ScheduleFile::record(program, &cfg.run, name, seed, Some(index), &execution);
             let replayed = replay(program, &schedule, &cfg.run)?;
             if replayed.failure != execution.failure
                 || replayed.stdout != execution.stdout
@@ -105,24 +145,28 @@ pub fn explore(program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> 
                     "nondeterminism: replaying the failing schedule gave a different result; please report this as an interlace-wasm bug",
                 ));
             }
-            return Ok(ExploreReport {
-                executions,
-                strategy: name,
-                seed,
-                failure: Some(FoundFailure {
-                    index,
-                    schedule,
-                    execution: replayed,
-                }),
-                elapsed: start.elapsed(),
+            failure = Some(FoundFailure {
+                index,
+                schedule,
+                execution: replayed,
             });
+            break;
         }
     }
     Ok(ExploreReport {
         executions,
         strategy: name,
         seed,
-        failure: None,
+        failure,
+        outcomes: outcomes
+            .into_iter()
+            .map(|((exit_code, stdout), count)| Outcome {
+                exit_code,
+                stdout,
+                count,
+            })
+            .collect(),
+        coverage: scheduler.coverage(),
         elapsed: start.elapsed(),
     })
 }

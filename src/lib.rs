@@ -41,5 +41,5 @@ pub use outcome::{Execution, Failure, FailureKind};
 pub use program::Program;
 pub use runtime::{execute, RunConfig};
 pub use schedule::{decode_decisions, encode_decisions, ScheduleFile, FORMAT};
-pub use scheduler::{Choice, Scheduler};
+pub use scheduler::{Choice, Coverage, Finish, FinishKind, Scheduler};
 pub use trace::{format_trace, format_trace_with, site_function, site_location, Step};

@@ -37,8 +37,12 @@ pub enum OpKind {
     Yield,
     /// A sleep (`poll_oneoff` on a clock).
     Sleep,
-    /// Returning from a wait: woken by a notify, or timing out.
+    /// Returning from a wait (woken by a notify, or timing out) or from a join.
     Resume,
+    /// Joining lightweight thread `addr`.
+    Join,
+    /// Stopping the program: main returning from `_start`, or `proc_exit`.
+    Stop,
 }
 
 impl OpKind {
@@ -51,6 +55,8 @@ impl OpKind {
             OpKind::Yield => "yield",
             OpKind::Sleep => "sleep",
             OpKind::Resume => "resume",
+            OpKind::Join => "join",
+            OpKind::Stop => "stop",
         }
     }
 }

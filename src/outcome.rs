@@ -9,11 +9,16 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum End {
     Exit(i32),
-    Trap { thread: ThreadId, message: String },
-    Deadlock(Vec<(ThreadId, u64)>),
+    Trap {
+        thread: ThreadId,
+        message: String,
+    },
+    Deadlock(Vec<(ThreadId, String)>),
     StepBound(u64),
     Timeout(u64),
     HostError(String),
+    /// The scheduler gave up on the execution (e.g. DPOR: sleep-set blocked).
+    Abandoned,
 }
 
 /// The kind of a failure.
@@ -88,6 +93,8 @@ pub struct Execution {
     pub threads: u32,
     /// Every step, when tracing was on.
     pub trace: Option<Vec<Step>>,
+    /// The scheduler abandoned it part-way (a redundant DPOR execution): no verdict.
+    pub abandoned: bool,
 }
 
 /// The panic message a Rust guest printed to stderr, if any.
@@ -111,15 +118,14 @@ pub(crate) fn panic_message(stderr: &[u8]) -> Option<String> {
 
 pub(crate) fn failure_of(end: &End, stderr: &[u8]) -> Option<Failure> {
     let (kind, thread, message) = match end {
-        End::Exit(0) => return None,
+        End::Exit(0) | End::Abandoned => return None,
         End::Exit(code) => (FailureKind::Exit, None, format!("the program exited with status {code}")),
         End::Trap { thread, message } => match panic_message(stderr) {
             Some(p) => (FailureKind::Panic, Some(*thread), p),
             None => (FailureKind::Trap, Some(*thread), message.clone()),
         },
         End::Deadlock(waiting) => {
-            let who: Vec<String> =
-                waiting.iter().map(|(t, a)| format!("{t} waits on {a:#x}")).collect();
+            let who: Vec<String> = waiting.iter().map(|(t, what)| format!("{t} {what}")).collect();
             let msg = if who.is_empty() {
                 "no thread can run".to_string()
             } else {

@@ -29,6 +29,22 @@ pub const WAIT64: &str = "wait64";
 /// `memory.atomic.notify`; returns how many waiters were woken.
 pub const NOTIFY: &str = "notify";
 
+/// `spawn(func: i32, arg: i32, stack_top: i32, tls_block: i32) -> i32`: starts
+/// a guest-sdk lightweight thread that runs [`THREAD_ENTRY`]`(func, arg)` with
+/// its stack pointer at `stack_top` and its thread-local storage initialised
+/// at `tls_block` (via [`INIT_TLS_EXPORT`]); returns its thread id.
+pub const SPAWN: &str = "spawn";
+/// `join(tid: i32)`: blocks until lightweight thread `tid` has returned.
+pub const JOIN: &str = "join";
+/// Export the guest-sdk provides as the entry point of lightweight threads.
+pub const THREAD_ENTRY: &str = "interlace_thread_entry";
+/// Name under which the instrumenter exports the `__stack_pointer` global, so
+/// the host can give a lightweight thread its own stack.
+pub const STACK_POINTER_EXPORT: &str = "__interlace_stack_pointer";
+/// Name under which the instrumenter exports `__wasm_init_tls`, so the host
+/// can give a lightweight thread its own thread-local storage.
+pub const INIT_TLS_EXPORT: &str = "__interlace_init_tls";
+
 /// Custom section holding the [`SiteTable`] of an instrumented module. Its
 /// presence also marks a module as already instrumented.
 pub const SITES_SECTION: &str = "interlace.sites";

@@ -1,5 +1,5 @@
-//! What guests link to talk to the interlace-wasm host, and the hook ABI that
-//! the instrumenter and the runtime share.
+//! What guests link to talk to the interlace-wasm host (lightweight threads),
+//! and the hook ABI that the instrumenter and the runtime share.
 //!
 //! ```
 //! use interlace_guest_sdk::abi::{AccessKind, SiteTable};
@@ -11,3 +11,4 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod thread;

@@ -87,6 +87,27 @@ pub const SKIPPED_FUNCTIONS: &[&str] = &[
     "__wasm_apply_tls_relocs",
 ];
 
+/// Exports what the host needs to start a guest-sdk lightweight thread: the
+/// stack pointer global and the TLS initialiser (both unexported by default).
+fn export_thread_setup(module: &mut walrus::Module) {
+    let sp = module
+        .globals
+        .iter()
+        .find(|g| g.name.as_deref() == Some("__stack_pointer"))
+        .map(|g| g.id());
+    if let Some(sp) = sp {
+        module.exports.add(abi::STACK_POINTER_EXPORT, sp);
+    }
+    let tls = module
+        .funcs
+        .iter()
+        .find(|f| f.name.as_deref() == Some("__wasm_init_tls"))
+        .map(|f| f.id());
+    if let Some(tls) = tls {
+        module.exports.add(abi::INIT_TLS_EXPORT, tls);
+    }
+}
+
 /// Rewrites `wasm`. Fails on a malformed module, one without shared memory, or
 /// one that is already instrumented.
 pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
@@ -178,6 +199,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
             None => site.library = locator.has_debug_info(),
         }
     }
+    export_thread_setup(&mut module);
     module.customs.add(walrus::RawCustomSection {
         name: abi::SITES_SECTION.to_string(),
         data: table.encode(),

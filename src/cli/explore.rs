@@ -1,10 +1,11 @@
 //! `interlace-wasm explore app.wasm`
 
 use super::report::failure_report;
-use super::ModuleArgs;
+use super::{emit, ModuleArgs};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use interlace_wasm::{explore, ExploreConfig, Strategy, DEFAULT_ITERATIONS};
+use interlace_wasm::{explore, ExploreConfig, ExploreReport, Strategy, DEFAULT_ITERATIONS};
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,6 +16,8 @@ enum StrategyArg {
     Random,
     /// Uniform random choice at every scheduling point (a baseline).
     Uniform,
+    /// Exhaustive: every interleaving up to equivalence (source-DPOR with sleep sets).
+    Dpor,
 }
 
 #[derive(Args)]
@@ -24,15 +27,80 @@ pub struct ExploreCmd {
     /// Exploration strategy.
     #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
     strategy: StrategyArg,
-    /// Seed of the strategy: the same seed explores the same executions.
+    /// Seed of a random strategy: the same seed explores the same executions.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Executions to run at most.
-    #[arg(long, default_value_t = DEFAULT_ITERATIONS)]
+    #[arg(long, visible_alias = "max-executions", default_value_t = DEFAULT_ITERATIONS)]
     iterations: u64,
+    /// DPOR: explore only executions with at most this many preemptions.
+    #[arg(long)]
+    preemption_bound: Option<u32>,
     /// Where to save a failing schedule [default: <module-stem>.failure.json].
     #[arg(long)]
     save: Option<PathBuf>,
+}
+
+/// The line that says what was explored, and never claims more.
+fn summary(report: &ExploreReport, iterations: u64) -> String {
+    let mut out = String::new();
+    let seed = report
+        .seed
+        .map(|s| format!(", seed {s}"))
+        .unwrap_or_default();
+    match &report.coverage {
+        Some(c) => {
+            let _ = write!(
+                out,
+                "{}: {} executions ({} complete, {} sleep-set blocked",
+                c.algorithm, c.executions, c.complete, c.sleep_blocked
+            );
+            if c.bound_blocked > 0 {
+                let _ = write!(out, ", {} cut by the preemption bound", c.bound_blocked);
+            }
+            out.push(')');
+            if report.failure.is_some() {
+                out.push_str("; stopped at the first failure");
+            } else if c.is_complete() {
+                out.push_str("; every interleaving was covered");
+            } else if !c.exhausted {
+                let _ = write!(out, "; NOT complete: stopped at the budget of {iterations} executions (--max-executions)");
+            } else {
+                let bound = c.preemption_bound.unwrap_or_default();
+                let _ = write!(
+                    out,
+                    "; complete only up to {bound} preemptions (--preemption-bound)"
+                );
+            }
+        }
+        None => {
+            let _ = write!(
+                out,
+                "{} executions (strategy {}{seed})",
+                report.executions, report.strategy
+            );
+        }
+    }
+    out
+}
+
+fn outcomes(report: &ExploreReport) -> String {
+    let mut out = format!(
+        "{} distinct outcomes (exit status, stdout)",
+        report.outcomes.len()
+    );
+    if report.outcomes.len() <= 8 {
+        for o in &report.outcomes {
+            let status = o.exit_code.map_or("-".to_string(), |c| c.to_string());
+            let _ = write!(
+                out,
+                "\n  exit {status}, stdout {:?}: {} executions",
+                String::from_utf8_lossy(&o.stdout),
+                o.count
+            );
+        }
+    }
+    out
 }
 
 impl ExploreCmd {
@@ -41,21 +109,28 @@ impl ExploreCmd {
         let strategy = match self.strategy {
             StrategyArg::Random => Strategy::Random { seed: self.seed },
             StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
+            StrategyArg::Dpor => Strategy::Dpor {
+                preemption_bound: self.preemption_bound,
+            },
         };
+        if self.preemption_bound.is_some() && !matches!(self.strategy, StrategyArg::Dpor) {
+            anyhow::bail!("--preemption-bound applies to --strategy dpor only");
+        }
         let cfg = ExploreConfig {
             strategy,
             iterations: self.iterations,
             run: self.module.run_config()?,
         };
         let report = explore(&program, &cfg)?;
-        let Some(found) = report.failure else {
-            println!(
-                "no failing interleaving in {} executions (strategy {}, seed {})",
-                report.executions, report.strategy, report.seed
-            );
+        let Some(found) = &report.failure else {
+            emit(&format!(
+                "no failing interleaving: {}\n{}\n",
+                summary(&report, self.iterations),
+                outcomes(&report)
+            ));
             return Ok(ExitCode::SUCCESS);
         };
-        let path = self.save.unwrap_or_else(|| {
+        let path = self.save.clone().unwrap_or_else(|| {
             let stem = self
                 .module
                 .module
@@ -66,20 +141,22 @@ impl ExploreCmd {
         });
         // The schedule reaches the disk before anything is printed.
         found.schedule.save(&path)?;
-        println!(
-            "found a failing interleaving in execution {} of {} (strategy {}, seed {})",
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "found a failing interleaving in execution {}: {}",
             found.index + 1,
-            report.executions,
-            report.strategy,
-            report.seed
+            summary(&report, self.iterations)
         );
-        println!("schedule saved to {}", path.display());
-        println!(
+        let _ = writeln!(out, "schedule saved to {}", path.display());
+        let _ = writeln!(
+            out,
             "replay it with: interlace-wasm replay {} {}",
             self.module.module.display(),
             path.display()
         );
-        print!("{}", failure_report(&program, &found.execution));
+        out.push_str(&failure_report(&program, &found.execution));
+        emit(&out);
         Ok(ExitCode::from(1))
     }
 }

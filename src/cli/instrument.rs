@@ -1,8 +1,9 @@
 //! `interlace-wasm instrument in.wasm -o out.wasm`
 
-use super::{read_module, GranularityArg};
+use super::{emit, read_module, GranularityArg};
 use anyhow::{Context, Result};
 use clap::Args;
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,8 +29,8 @@ impl InstrumentCmd {
             .with_context(|| format!("cannot instrument {}", self.input.display()))?;
         std::fs::write(&self.output, &out.wasm)
             .with_context(|| format!("cannot write {}", self.output.display()))?;
-        println!(
-            "instrumented {} -> {} ({} functions rewritten, {} skipped, {} sites)",
+        let mut text = format!(
+            "instrumented {} -> {} ({} functions rewritten, {} skipped, {} sites)\n",
             self.input.display(),
             self.output.display(),
             out.functions_instrumented,
@@ -37,8 +38,9 @@ impl InstrumentCmd {
             out.sites.sites.len()
         );
         for (kind, n) in out.counts() {
-            println!("  {:<8} {n}", kind.name());
+            let _ = writeln!(text, "  {:<8} {n}", kind.name());
         }
+        emit(&text);
         Ok(ExitCode::SUCCESS)
     }
 }

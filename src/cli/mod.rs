@@ -133,6 +133,14 @@ impl ModuleArgs {
     }
 }
 
+/// Writes `text` to stdout. A closed pipe (`| head`) is not an error: the
+/// verdict is in the exit code.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
 /// Reads a module file, with an error that names it.
 pub fn read_module(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))

@@ -1,7 +1,7 @@
 //! `interlace-wasm replay app.wasm failure.json`
 
 use super::report::failure_report;
-use super::{GranularityArg, ModuleArgs};
+use super::{emit, GranularityArg, ModuleArgs};
 use anyhow::Result;
 use clap::Args;
 use interlace_wasm::{replay, ScheduleFile};
@@ -28,10 +28,13 @@ impl ReplayCmd {
         let program = module.load()?;
         let execution = replay(&program, &schedule, &self.module.run_config()?)?;
         if execution.failure.is_none() {
-            println!("replayed {} scheduling points: no failure", execution.steps);
+            emit(&format!(
+                "replayed {} scheduling points: no failure\n",
+                execution.steps
+            ));
             return Ok(ExitCode::SUCCESS);
         }
-        print!("{}", failure_report(&program, &execution));
+        emit(&failure_report(&program, &execution));
         Ok(ExitCode::from(1))
     }
 }

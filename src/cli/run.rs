@@ -1,7 +1,7 @@
 //! `interlace-wasm run app.wasm -- args`
 
 use super::report::failure_report;
-use super::ModuleArgs;
+use super::{emit, ModuleArgs};
 use anyhow::Result;
 use clap::Args;
 use std::io::Write;
@@ -23,8 +23,8 @@ impl RunCmd {
         cfg.trace = true;
         let execution = interlace_wasm::run(&program, &cfg)?;
         if execution.failure.is_none() {
-            std::io::stdout().write_all(&execution.stdout)?;
-            std::io::stderr().write_all(&execution.stderr)?;
+            let _ = std::io::stdout().write_all(&execution.stdout);
+            let _ = std::io::stderr().write_all(&execution.stderr);
             if let (true, Some(trace)) = (self.trace, &execution.trace) {
                 eprint!(
                     "{}",
@@ -38,7 +38,7 @@ impl RunCmd {
             }
             return Ok(ExitCode::SUCCESS);
         }
-        print!("{}", failure_report(&program, &execution));
+        emit(&failure_report(&program, &execution));
         Ok(ExitCode::from(1))
     }
 }

@@ -2,7 +2,7 @@
 
 use super::memory;
 use super::park::Park;
-use super::state::{self, ExecState};
+use super::state::{self, Entry, ExecState};
 use super::ThreadData;
 use crate::op::{Op, OpKind, ThreadId};
 use interlace_guest_sdk::abi::{self, AccessKind};
@@ -82,9 +82,8 @@ async fn wait(
             return Ok(WaitBegin::Done(2));
         }
         let deadline = (timeout > 0).then(|| st.clock_ns.saturating_add(timeout as u64));
-        st.block(tid, op.addr, deadline);
         Ok(WaitBegin::Blocked {
-            park: st.current != tid || st.end.is_some(),
+            park: st.block(tid, op.addr, deadline),
         })
     })?;
     match begin {
@@ -175,6 +174,59 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         },
     )?;
     linker.func_wrap_async(
+        m,
+        abi::SPAWN,
+        |caller: Caller<'_, ThreadData>,
+         (func, arg, stack_top, tls_block): (i32, i32, i32, i32)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                yield_at(tid, Op::plain(OpKind::Spawn)).await;
+                state::with(|st| {
+                    if st.threads.len() as u32 > st.max_threads {
+                        return -6;
+                    }
+                    st.add_thread(Entry::Light {
+                        func,
+                        arg,
+                        stack_top,
+                        tls_block,
+                    })
+                    .0 as i32
+                })
+            })
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::JOIN,
+        |caller: Caller<'_, ThreadData>, (child,): (i32,)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                let known = state::with(|st| {
+                    child > 0 && (child as usize) < st.threads.len() && child as u32 != tid.0
+                });
+                if !known {
+                    return Err(trap(format!(
+                        "join of thread {child}, which does not exist or is the caller"
+                    )));
+                }
+                let child = ThreadId(child as u32);
+                yield_at(
+                    tid,
+                    Op {
+                        addr: u64::from(child.0),
+                        ..Op::plain(OpKind::Join)
+                    },
+                )
+                .await;
+                if state::with(|st| st.join(tid, child)) {
+                    Park::default().await;
+                }
+                Ok(())
+            })
+        },
+    )?;
+    linker.func_wrap_async(
         "wasi",
         "thread-spawn",
         |caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
@@ -186,7 +238,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
                         // wasi-threads: a negative result is an errno (EAGAIN).
                         return -6;
                     }
-                    st.add_thread(Some(arg)).0 as i32
+                    st.add_thread(Entry::Wasi(arg)).0 as i32
                 })
             })
         },

@@ -13,16 +13,17 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::op::ThreadId;
 use crate::outcome::{failure_of, End, Execution};
 use crate::program::{Program, EPOCH_TICK};
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Finish, FinishKind, Scheduler};
+use interlace_guest_sdk::abi;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use state::ExecState;
+use state::{Entry, ExecState};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use wasmtime::{Linker, SharedMemory, Store, Trap};
+use wasmtime::{Linker, SharedMemory, Store, Trap, Val};
 
 /// Store data of a guest thread.
 pub(crate) struct ThreadData {
@@ -71,29 +72,67 @@ impl Default for RunConfig {
 
 type ThreadFuture = Pin<Box<dyn Future<Output = wasmtime::Result<()>>>>;
 
+/// A module problem found only when a thread starts (exit 2, not a verdict).
+#[derive(Debug)]
+pub(crate) struct SetupError(pub String);
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SetupError {}
+
 fn thread_future(
     program: &Program,
     linker: &Rc<Linker<ThreadData>>,
     mut store: Store<ThreadData>,
-    arg: Option<i32>,
+    entry: Entry,
 ) -> ThreadFuture {
     let linker = linker.clone();
     let module = program.module.clone();
     Box::pin(async move {
         let instance = linker.instantiate_async(&mut store, &module).await?;
-        match arg {
-            None => {
+        match entry {
+            Entry::Main => {
                 instance
                     .get_typed_func::<(), ()>(&mut store, "_start")?
                     .call_async(&mut store, ())
                     .await
             }
-            Some(arg) => {
+            Entry::Wasi(arg) => {
                 let tid = store.data().tid.0 as i32;
-                instance
-                    .get_typed_func::<(i32, i32), ()>(&mut store, "wasi_thread_start")?
-                    .call_async(&mut store, (tid, arg))
-                    .await
+                let start =
+                    instance.get_typed_func::<(i32, i32), ()>(&mut store, "wasi_thread_start")?;
+                start.call_async(&mut store, (tid, arg)).await
+            }
+            Entry::Light {
+                func,
+                arg,
+                stack_top,
+                tls_block,
+            } => {
+                let setup = |what: &str| {
+                    wasmtime::Error::new(SetupError(format!(
+                        "a lightweight thread needs {what}; link interlace-guest-sdk and run the module through the interlace instrumenter"
+                    )))
+                };
+                let sp = instance
+                    .get_global(&mut store, abi::STACK_POINTER_EXPORT)
+                    .ok_or_else(|| {
+                        setup("the `__stack_pointer` global exported by the instrumenter")
+                    })?;
+                sp.set(&mut store, Val::I32(stack_top))?;
+                if let Ok(init_tls) =
+                    instance.get_typed_func::<i32, ()>(&mut store, abi::INIT_TLS_EXPORT)
+                {
+                    init_tls.call_async(&mut store, tls_block).await?;
+                }
+                let start = instance
+                    .get_typed_func::<(i32, i32), ()>(&mut store, abi::THREAD_ENTRY)
+                    .map_err(|_| setup("the guest-sdk's `interlace_thread_entry` export"))?;
+                start.call_async(&mut store, (func, arg)).await
             }
         }
     })
@@ -108,6 +147,9 @@ fn end_of_error(thread: ThreadId, e: wasmtime::Error, cfg: &RunConfig) -> End {
             thread,
             message: t.0.clone(),
         };
+    }
+    if let Some(s) = e.downcast_ref::<SetupError>() {
+        return End::HostError(s.0.clone());
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => End::Timeout(cfg.timeout_secs),
@@ -139,14 +181,14 @@ pub fn execute(
         store.set_epoch_deadline(ticks);
         store
     };
-    let main_store = new_store(ThreadId::MAIN);
     let mut linker = program.linker.clone();
-    if let Err(e) = linker.define(&main_store, "env", "memory", memory.clone()) {
+    if let Err(e) = linker.define(&new_store(ThreadId::MAIN), "env", "memory", memory.clone()) {
         return (Err(engine_err(e)), scheduler);
     }
     let linker = Rc::new(linker);
     let mut args = vec![program.name().to_string()];
     args.extend(cfg.args.iter().cloned());
+    let choose_always = scheduler.choose_always();
     state::install(ExecState {
         sites: Arc::clone(&program.sites),
         memory,
@@ -159,6 +201,7 @@ pub fn execute(
         max_steps: cfg.max_steps,
         end: None,
         scheduler,
+        choose_always,
         decisions: vec![],
         trace: cfg.trace.then(Vec::new),
         clock_ns: 0,
@@ -169,10 +212,14 @@ pub fn execute(
         env: Arc::new(cfg.env.clone()),
         max_threads: cfg.max_threads,
     });
-    state::with(|st| st.add_thread(None));
+    // Main's first step, `start`, is a scheduling point like any other.
+    state::with(|st| {
+        st.add_thread(Entry::Main);
+        st.switch_away();
+    });
 
-    let mut futures: Vec<Option<ThreadFuture>> =
-        vec![Some(thread_future(program, &linker, main_store, None))];
+    let mut futures: Vec<Option<ThreadFuture>> = vec![];
+    let mut started: Vec<bool> = vec![];
     let mut cx = Context::from_waker(Waker::noop());
     while let Some(cur) = state::with(|st| {
         if st.end.is_some() {
@@ -184,13 +231,20 @@ pub fn execute(
         let i = cur.0 as usize;
         if futures.len() <= i {
             futures.resize_with(i + 1, || None);
+            started.resize(i + 1, false);
         }
-        let fut = match &mut futures[i] {
-            Some(f) => f,
-            slot => {
-                let arg = state::with(|st| st.threads[i].start_arg);
-                slot.insert(thread_future(program, &linker, new_store(cur), arg))
-            }
+        if !started[i] {
+            started[i] = true;
+            let entry = state::with(|st| st.threads[i].entry);
+            futures[i] = Some(thread_future(program, &linker, new_store(cur), entry));
+        }
+        let Some(fut) = &mut futures[i] else {
+            // Its entry point returned and it waited at its `stop`: now it stops the program.
+            state::with(|st| {
+                let code = st.threads[i].stopping.unwrap_or(0);
+                st.end_with(End::Exit(code))
+            });
+            continue;
         };
         match fut.as_mut().poll(&mut cx) {
             Poll::Pending => {
@@ -208,7 +262,9 @@ pub fn execute(
             Poll::Ready(result) => {
                 futures[i] = None;
                 match result {
-                    Ok(()) if cur == ThreadId::MAIN => state::with(|st| st.end_with(End::Exit(0))),
+                    Ok(()) if cur == ThreadId::MAIN => {
+                        state::with(|st| st.stop_point(cur, 0));
+                    }
                     Ok(()) => state::with(|st| st.finish(cur)),
                     Err(e) => {
                         let end = end_of_error(cur, e, cfg);
@@ -225,19 +281,26 @@ pub fn execute(
         .end
         .take()
         .expect("the loop exits only once the execution ended");
-    let divergence = st.scheduler.finish_execution();
+    let kind = match end {
+        End::Exit(_) => FinishKind::Stopped,
+        End::Deadlock(_) => FinishKind::Deadlock,
+        End::StepBound(_) => FinishKind::StepBound,
+        End::Abandoned => FinishKind::Abandoned,
+        End::Trap { .. } | End::Timeout(_) | End::HostError(_) => FinishKind::Failed,
+    };
+    let finish = Finish {
+        kind,
+        runnable: &st.runnable,
+        pending: &st.pending,
+    };
+    let divergence = st.scheduler.finish_execution(&finish);
     let scheduler = st.scheduler;
     if let End::HostError(m) = end {
         return (Err(Error::new(ErrorKind::Engine, m)), scheduler);
     }
     if let Err(d) = divergence {
-        return (
-            Err(Error::new(
-                ErrorKind::Divergence,
-                format!("the schedule does not match this execution: {}", d.0),
-            )),
-            scheduler,
-        );
+        let msg = format!("the schedule does not match this execution: {}", d.0);
+        return (Err(Error::new(ErrorKind::Divergence, msg)), scheduler);
     }
     let execution = Execution {
         failure: failure_of(&end, &st.stderr),
@@ -252,6 +315,7 @@ pub fn execute(
         steps: st.steps,
         threads: st.threads.len() as u32,
         trace: st.trace,
+        abandoned: end == End::Abandoned,
     };
     (Ok(execution), scheduler)
 }

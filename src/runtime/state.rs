@@ -21,22 +21,35 @@ pub(crate) enum Status {
     /// In a wait on `addr`; with a deadline it also stays runnable (the
     /// scheduler may let it time out), without one only a notify wakes it.
     Waiting { addr: u64, deadline: Option<u64> },
+    /// Joining a lightweight thread that has not finished.
+    Joining(ThreadId),
     /// Returned from its entry point.
     Finished,
 }
 
-/// How a wait ended.
+/// How a thread begins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Wake {
-    None,
-    Notified,
+pub(crate) enum Entry {
+    /// `_start`.
+    Main,
+    /// `wasi_thread_start(tid, arg)` (wasi-threads).
+    Wasi(i32),
+    /// A guest-sdk lightweight thread: `interlace_thread_entry(func, arg)` on the given stack.
+    Light {
+        func: i32,
+        arg: i32,
+        stack_top: i32,
+        tls_block: i32,
+    },
 }
 
 pub(crate) struct Thread {
     pub status: Status,
-    pub wake: Wake,
-    /// `wasi_thread_start` argument; None for main.
-    pub start_arg: Option<i32>,
+    /// Set when a notify ended its wait.
+    pub notified: bool,
+    pub entry: Entry,
+    /// The exit status it stops the program with, once its pending op is `Stop`.
+    pub stopping: Option<i32>,
 }
 
 pub(crate) struct ExecState {
@@ -53,6 +66,8 @@ pub(crate) struct ExecState {
     pub max_steps: u64,
     pub end: Option<End>,
     pub scheduler: Box<dyn Scheduler>,
+    /// Ask the scheduler at single-choice points too (it asked for every step).
+    pub choose_always: bool,
     pub decisions: Vec<ThreadId>,
     pub trace: Option<Vec<Step>>,
     pub clock_ns: u64,
@@ -107,74 +122,79 @@ impl ExecState {
         }
     }
 
+    /// Asks the scheduler who runs the next step (`current` reached it and can
+    /// go on, or None), records the decision, and makes it current. False when
+    /// the scheduler abandoned the execution or it already ended.
+    fn next_step(&mut self, current: Option<ThreadId>) -> bool {
+        if self.end.is_some() {
+            return false;
+        }
+        if self.runnable.is_empty() {
+            let waiting = self
+                .threads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| match t.status {
+                    Status::Waiting { addr, .. } => {
+                        Some((ThreadId(i as u32), format!("waits on {addr:#x}")))
+                    }
+                    Status::Joining(j) => Some((ThreadId(i as u32), format!("joins {j}"))),
+                    _ => None,
+                })
+                .collect();
+            self.end = Some(End::Deadlock(waiting));
+            return false;
+        }
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            self.end = Some(End::StepBound(self.max_steps));
+            return false;
+        }
+        let next = if self.runnable.len() == 1 && !self.choose_always {
+            self.runnable[0]
+        } else {
+            let choice = Choice {
+                current,
+                runnable: &self.runnable,
+                pending: &self.pending,
+                step: self.steps,
+            };
+            match self.scheduler.choose(&choice) {
+                Some(t) => {
+                    debug_assert!(
+                        self.runnable.contains(&t),
+                        "scheduler chose a thread that cannot run"
+                    );
+                    if self.runnable.len() > 1 {
+                        self.decisions.push(t);
+                    }
+                    t
+                }
+                None => {
+                    self.end = Some(End::Abandoned);
+                    return false;
+                }
+            }
+        };
+        self.record(next, Some(next) != current);
+        self.current = next;
+        true
+    }
+
     /// Thread `tid` reached a scheduling point before `op`. Returns true when
     /// it must park: another thread was chosen, or the execution is over.
     pub fn yield_point(&mut self, tid: ThreadId, op: Op) -> bool {
         if self.end.is_some() {
             return true;
         }
-        self.steps += 1;
-        if self.steps > self.max_steps {
-            self.end = Some(End::StepBound(self.max_steps));
-            return true;
-        }
         self.pending[tid.0 as usize] = op;
-        if self.runnable.len() == 1 {
-            self.record(tid, false);
-            return false;
-        }
-        let next = self.decide(Some(tid));
-        self.current = next;
-        self.record(next, next != tid);
-        next != tid
-    }
-
-    fn decide(&mut self, current: Option<ThreadId>) -> ThreadId {
-        let choice = Choice {
-            current,
-            runnable: &self.runnable,
-            pending: &self.pending,
-            step: self.steps,
-        };
-        let next = self.scheduler.choose(&choice);
-        debug_assert!(
-            self.runnable.contains(&next),
-            "scheduler chose a thread that cannot run"
-        );
-        self.decisions.push(next);
-        next
+        !self.next_step(Some(tid)) || self.current != tid
     }
 
     /// The current thread can no longer run (it blocked or finished): pick
-    /// another, or end the execution as a deadlock.
+    /// another, or end the execution (deadlock).
     pub fn switch_away(&mut self) {
-        if self.end.is_some() {
-            return;
-        }
-        match self.runnable.len() {
-            0 => {
-                let waiting = self
-                    .threads
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, t)| match t.status {
-                        Status::Waiting { addr, .. } => Some((ThreadId(i as u32), addr)),
-                        _ => None,
-                    })
-                    .collect();
-                self.end = Some(End::Deadlock(waiting));
-            }
-            1 => {
-                self.steps += 1;
-                self.current = self.runnable[0];
-                self.record(self.current, true);
-            }
-            _ => {
-                self.steps += 1;
-                self.current = self.decide(None);
-                self.record(self.current, true);
-            }
-        }
+        self.next_step(None);
     }
 
     fn set_runnable(&mut self, tid: ThreadId, runnable: bool) {
@@ -187,13 +207,14 @@ impl ExecState {
         }
     }
 
-    /// Creates thread `tid`'s slot; its first step is [`OpKind::Start`].
-    pub fn add_thread(&mut self, start_arg: Option<i32>) -> ThreadId {
+    /// Creates a thread; its first step is [`OpKind::Start`].
+    pub fn add_thread(&mut self, entry: Entry) -> ThreadId {
         let tid = ThreadId(self.threads.len() as u32);
         self.threads.push(Thread {
             status: Status::Runnable,
-            wake: Wake::None,
-            start_arg,
+            notified: false,
+            entry,
+            stopping: None,
         });
         self.pending.push(Op::plain(OpKind::Start));
         self.set_runnable(tid, true);
@@ -204,41 +225,65 @@ impl ExecState {
     pub fn finish(&mut self, tid: ThreadId) {
         self.threads[tid.0 as usize].status = Status::Finished;
         self.set_runnable(tid, false);
+        for i in 0..self.threads.len() {
+            if self.threads[i].status == Status::Joining(tid) {
+                self.threads[i].status = Status::Runnable;
+                self.pending[i] = Op {
+                    addr: u64::from(tid.0),
+                    ..Op::plain(OpKind::Resume)
+                };
+                self.set_runnable(ThreadId(i as u32), true);
+            }
+        }
         self.switch_away();
     }
 
+    /// Thread `tid` is about to stop the program with `code` (main returned,
+    /// or `proc_exit`): a scheduling point, so the other threads may run
+    /// first. True when it must park.
+    pub fn stop_point(&mut self, tid: ThreadId, code: i32) -> bool {
+        self.threads[tid.0 as usize].stopping = Some(code);
+        let park = self.yield_point(tid, Op::plain(OpKind::Stop));
+        if !park {
+            self.end_with(End::Exit(code));
+        }
+        park
+    }
+
+    /// The current thread joins `child`: blocks unless it has finished.
+    /// True when it must park.
+    pub fn join(&mut self, tid: ThreadId, child: ThreadId) -> bool {
+        if self.threads[child.0 as usize].status == Status::Finished {
+            return false;
+        }
+        self.threads[tid.0 as usize].status = Status::Joining(child);
+        self.set_runnable(tid, false);
+        self.switch_away();
+        true
+    }
+
     /// The current thread waits on `addr`, until notified or, with a deadline,
-    /// until the scheduler lets it time out.
-    pub fn block(&mut self, tid: ThreadId, addr: u64, deadline: Option<u64>) {
+    /// until the scheduler lets it time out. True when it must park.
+    pub fn block(&mut self, tid: ThreadId, addr: u64, deadline: Option<u64>) -> bool {
         let t = &mut self.threads[tid.0 as usize];
         t.status = Status::Waiting { addr, deadline };
-        t.wake = Wake::None;
+        t.notified = false;
         self.waiters.push((addr, tid));
         self.pending[tid.0 as usize] = Op {
             addr,
             ..Op::plain(OpKind::Resume)
         };
         self.set_runnable(tid, deadline.is_some());
-        if deadline.is_some() {
-            // It may time out right away: that is the scheduler's call.
-            self.steps += 1;
-            if self.runnable.len() == 1 {
-                self.record(tid, false);
-                return;
-            }
-            let next = self.decide(None);
-            self.current = next;
-            self.record(next, next != tid);
-        } else {
-            self.switch_away();
-        }
+        // With a deadline it may time out right away: the scheduler's call.
+        let current = deadline.map(|_| tid);
+        !self.next_step(current) || self.current != tid
     }
 
     /// Called when a waiting thread runs again: whether it was notified
     /// (otherwise it timed out, and the clock moves to its deadline).
     pub fn resume_from_wait(&mut self, tid: ThreadId) -> bool {
         let t = &mut self.threads[tid.0 as usize];
-        if t.wake == Wake::Notified {
+        if t.notified {
             return true;
         }
         if let Status::Waiting {
@@ -261,7 +306,7 @@ impl ExecState {
                 let (_, tid) = self.waiters.remove(i);
                 let t = &mut self.threads[tid.0 as usize];
                 t.status = Status::Runnable;
-                t.wake = Wake::Notified;
+                t.notified = true;
                 self.set_runnable(tid, true);
                 woken += 1;
             } else {

@@ -353,11 +353,16 @@ pub(crate) fn add_to_linker(
             }
         },
     )?;
-    linker.func_wrap(
-        MODULE,
-        "proc_exit",
-        |_: Ctx, code: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::new(ProcExit(code))) },
-    )?;
+    linker.func_wrap_async(MODULE, "proc_exit", |caller: Ctx, (code,): (i32,)| {
+        let tid = caller.data().tid;
+        Box::new(async move {
+            // Stopping is a scheduling point: the other threads may run first.
+            if state::with(|st| st.stop_point(tid, code)) {
+                Park::default().await;
+            }
+            Err::<(), _>(wasmtime::Error::new(ProcExit(code)))
+        })
+    })?;
     linker.func_wrap(MODULE, "random_get", |_: Ctx, buf: i32, len: i32| {
         state::with(|st| {
             let mut bytes = vec![0u8; len as u32 as usize];

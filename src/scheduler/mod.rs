@@ -1,12 +1,15 @@
 //! Scheduling strategies. The runtime calls one [`Scheduler`] at every
 //! scheduling point where more than one thread could run; it knows no strategy.
 
+mod dpor;
 mod random;
 mod replay;
 pub mod round_robin;
 mod uniform;
 
+pub use dpor::{DporScheduler, DporStats};
 pub use random::RandomScheduler;
+
 pub use replay::ReplayScheduler;
 pub use round_robin::RoundRobinScheduler;
 pub use uniform::UniformScheduler;
@@ -36,6 +39,65 @@ impl Choice<'_> {
     }
 }
 
+/// How an execution ended, as a scheduler needs to know it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinishKind {
+    /// The program stopped (main returned or `proc_exit`), successfully or not.
+    Stopped,
+    /// A thread trapped or panicked.
+    Failed,
+    /// No thread could run.
+    Deadlock,
+    /// Cut by the step bound: the last step is treated as dependent with everything.
+    StepBound,
+    /// The scheduler abandoned it.
+    Abandoned,
+}
+
+/// The final state of an execution.
+pub struct Finish<'a> {
+    /// How it ended.
+    pub kind: FinishKind,
+    /// Threads that could still run, ascending.
+    pub runnable: &'a [ThreadId],
+    pub(crate) pending: &'a [Op],
+}
+
+impl Finish<'_> {
+    /// What `thread` would have done next.
+    pub fn pending(&self, thread: ThreadId) -> &Op {
+        &self.pending[thread.0 as usize]
+    }
+}
+
+/// What an exhaustive exploration covered, so a summary never claims more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    /// The algorithm that ran.
+    pub algorithm: &'static str,
+    /// Executions started.
+    pub executions: u64,
+    /// Executions run to their end: distinct Mazurkiewicz traces.
+    pub complete: u64,
+    /// Redundant executions abandoned (every runnable thread asleep).
+    pub sleep_blocked: u64,
+    /// Executions abandoned because the preemption bound forbade going on.
+    pub bound_blocked: u64,
+    /// The search space was exhausted (within the bound).
+    pub exhausted: bool,
+    /// The preemption bound in force.
+    pub preemption_bound: Option<u32>,
+    /// Whether the bound cut off part of the space.
+    pub bound_pruned: bool,
+}
+
+impl Coverage {
+    /// Every interleaving was covered: exhausted, and no bound cut anything.
+    pub fn is_complete(&self) -> bool {
+        self.exhausted && !self.bound_pruned
+    }
+}
+
 /// Why a replayed schedule could not be followed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Divergence(pub String);
@@ -44,15 +106,27 @@ pub struct Divergence(pub String);
 pub trait Scheduler {
     /// Prepares the next execution; false when the strategy has nothing left.
     fn next_execution(&mut self) -> bool;
-    /// Picks the thread that runs next; must be one of `choice.runnable`.
-    fn choose(&mut self, choice: &Choice<'_>) -> ThreadId;
+    /// Picks the thread that runs next, one of `choice.runnable`; None
+    /// abandons the execution (it ends with no verdict).
+    fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId>;
+    /// Whether to be asked at every step, also where only one thread can run
+    /// (DPOR sees every event this way). Asked once per execution.
+    fn choose_always(&self) -> bool {
+        false
+    }
     /// Sees every executed step, choice or not (strategies that learn use it).
     fn observe(&mut self, thread: ThreadId, op: &Op) {
         let _ = (thread, op);
     }
-    /// Called when an execution ends; a replay reports divergence here.
-    fn finish_execution(&mut self) -> Result<(), Divergence> {
+    /// Called when an execution ends, with the state it ended in; a replay
+    /// reports divergence here.
+    fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {
+        let _ = end;
         Ok(())
+    }
+    /// What an exhaustive strategy has covered (None for sampling strategies).
+    fn coverage(&self) -> Option<Coverage> {
+        None
     }
     /// Strategy name, recorded in schedule files.
     fn name(&self) -> &'static str;

@@ -113,9 +113,13 @@ impl RandomScheduler {
             }
             OpKind::Memory(_) if !is_data(op) || op.atomic || self.shared(op) => USER_PREEMPTION,
             OpKind::Memory(_) => 0.0,
-            OpKind::Start | OpKind::Spawn | OpKind::Yield | OpKind::Sleep | OpKind::Resume => {
-                USER_PREEMPTION
-            }
+            OpKind::Start
+            | OpKind::Spawn
+            | OpKind::Yield
+            | OpKind::Sleep
+            | OpKind::Resume
+            | OpKind::Join
+            | OpKind::Stop => USER_PREEMPTION,
         }
     }
 
@@ -143,16 +147,16 @@ impl Scheduler for RandomScheduler {
         true
     }
 
-    fn choose(&mut self, choice: &Choice<'_>) -> ThreadId {
+    fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
         let Some(cur) = choice.current else {
             self.run = 0;
-            return choice.runnable[self.rng.random_range(0..choice.runnable.len())];
+            return Some(choice.runnable[self.rng.random_range(0..choice.runnable.len())]);
         };
         let p = self.preemption(choice.pending(cur));
         let preempt = self.run >= MAX_RUN || (p > 0.0 && self.rng.random_bool(p));
         if !preempt {
             self.run += 1;
-            return cur;
+            return Some(cur);
         }
         self.run = 0;
         // Uniform among the others: `cur` is in the list, so skip its slot.
@@ -162,7 +166,7 @@ impl Scheduler for RandomScheduler {
             .iter()
             .position(|&t| t == cur)
             .expect("current thread is runnable");
-        choice.runnable[if k >= i { k + 1 } else { k }]
+        Some(choice.runnable[if k >= i { k + 1 } else { k }])
     }
 
     fn observe(&mut self, thread: ThreadId, op: &Op) {

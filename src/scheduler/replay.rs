@@ -1,6 +1,6 @@
 //! Follows a recorded decision list exactly; any mismatch is a divergence.
 
-use super::{Choice, Divergence, Scheduler};
+use super::{Choice, Divergence, Finish, Scheduler};
 use crate::op::ThreadId;
 
 /// Replays the decisions of a schedule file.
@@ -21,14 +21,8 @@ impl ReplayScheduler {
             divergence: None,
         }
     }
-}
 
-impl Scheduler for ReplayScheduler {
-    fn next_execution(&mut self) -> bool {
-        !std::mem::replace(&mut self.started, true)
-    }
-
-    fn choose(&mut self, choice: &Choice<'_>) -> ThreadId {
+    fn pick(&mut self, choice: &Choice<'_>) -> ThreadId {
         let fallback = choice.current.unwrap_or(choice.runnable[0]);
         if self.divergence.is_some() {
             return fallback;
@@ -54,8 +48,18 @@ impl Scheduler for ReplayScheduler {
         }
         want
     }
+}
 
-    fn finish_execution(&mut self) -> Result<(), Divergence> {
+impl Scheduler for ReplayScheduler {
+    fn next_execution(&mut self) -> bool {
+        !std::mem::replace(&mut self.started, true)
+    }
+
+    fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
+        Some(self.pick(choice))
+    }
+
+    fn finish_execution(&mut self, _end: &Finish<'_>) -> Result<(), Divergence> {
         if let Some(d) = self.divergence.take() {
             return Err(Divergence(d));
         }

@@ -31,23 +31,23 @@ impl Scheduler for RoundRobinScheduler {
         !std::mem::replace(&mut self.started, true)
     }
 
-    fn choose(&mut self, choice: &Choice<'_>) -> ThreadId {
+    fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
         if let Some(cur) = choice.current {
             self.used += 1;
             if self.used < self.slice {
-                return cur;
+                return Some(cur);
             }
         }
         self.used = 0;
         let after = choice.current.map(|c| c.0);
-        match after {
+        Some(match after {
             Some(c) => *choice
                 .runnable
                 .iter()
                 .find(|t| t.0 > c)
                 .unwrap_or(&choice.runnable[0]),
             None => choice.runnable[0],
-        }
+        })
     }
 
     fn name(&self) -> &'static str {

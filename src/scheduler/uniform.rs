@@ -44,8 +44,8 @@ impl Scheduler for UniformScheduler {
         true
     }
 
-    fn choose(&mut self, choice: &Choice<'_>) -> ThreadId {
-        choice.runnable[self.rng.random_range(0..choice.runnable.len())]
+    fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
+        Some(choice.runnable[self.rng.random_range(0..choice.runnable.len())])
     }
 
     fn name(&self) -> &'static str {

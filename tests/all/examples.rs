@@ -38,7 +38,7 @@ fn assert_found(name: &str, kind: &str, message: &str) {
 fn assert_clean(name: &str, extra: &[&str]) {
     let (code, out, _) = explore(name, extra);
     assert_eq!(code, 0, "{name}: expected no failure, got:\n{out}");
-    assert!(out.starts_with("no failing interleaving in"), "{out}");
+    assert!(out.starts_with("no failing interleaving: "), "{out}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One integration-test binary, a module per topic (links once on 2 cores).
 
 mod bad_input;
+mod dpor;
 mod examples;
 mod guests;
 mod replay;

@@ -236,5 +236,5 @@ fn bulk_memory_and_grow_are_scheduling_points() {
     .unwrap();
     assert_eq!(e.failure, None);
     let kinds: Vec<&str> = e.trace.unwrap().iter().map(|s| s.op.kind.name()).collect();
-    assert_eq!(kinds, ["fill", "copy", "fill", "grow"]);
+    assert_eq!(kinds, ["start", "fill", "copy", "fill", "grow", "stop"]);
 }

@@ -1,0 +1,744 @@
+//! Exhaustive exploration with partial-order reduction: source-DPOR with
+//! sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal Dynamic Partial
+//! Order Reduction", POPL 2014, Algorithm 1), stateless: every execution
+//! starts from scratch, replays a prefix of the previous one and branches.
+//!
+//! Each complete execution it explores is a different Mazurkiewicz trace
+//! (sleep sets make sure of it); it may also start executions that turn out
+//! to be redundant ("sleep-set blocked") and are abandoned. Wakeup trees
+//! (optimal DPOR) are not implemented.
+//!
+//! Dependency, at byte-range granularity: two memory operations on
+//! overlapping bytes where one writes (read-modify-writes and
+//! compare-exchanges write, even when they fail); a wait and a notify on the
+//! same address; two spawns (they number threads); `memory.grow` with
+//! everything. Happens-before also has edges that are never reversed: a
+//! spawn before the child's first step, a notify before the wake-up it
+//! causes, a thread's end before a join of it.
+//!
+//! Termination (the daemon-thread trap, see ../shared/seeds): the program's
+//! `stop` (main returning, `proc_exit`) is dependent with every other
+//! thread's pending operation, so a thread that is never joined is still
+//! scheduled before the end. An execution cut by the step bound treats its
+//! last step the same way, so the alternatives within the bound are explored.
+//!
+//! With a preemption bound, a race whose reversal would exceed it is also
+//! planted at the latest earlier point where the thread could be scheduled
+//! without a preemption (bounded POR, Coons, Musuvathi, McKinley, OOPSLA
+//! 2013), and the coverage reports the bound.
+
+use super::{Choice, Coverage, Divergence, Finish, FinishKind, Scheduler};
+use crate::op::{Op, OpKind, ThreadId};
+use interlace_guest_sdk::abi::AccessKind;
+use std::collections::HashMap;
+
+/// Steps a lone spinning thread may take while every other runnable thread is
+/// asleep before the execution is abandoned as sleep-set blocked.
+pub const MAX_STUCK_SPINS: u32 = 1_000;
+
+/// Key space above wasm32 addresses for non-memory dependencies.
+const FUTEX: u64 = 1 << 40;
+const SPAWN_KEY: u64 = 1 << 41;
+
+/// Counts of a DPOR exploration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DporStats {
+    /// Executions started.
+    pub executions: u64,
+    /// Executions run to their end (each a distinct Mazurkiewicz trace).
+    pub complete: u64,
+    /// Executions abandoned because every runnable thread was asleep.
+    pub sleep_blocked: u64,
+    /// Executions abandoned because continuing needed a preemption over the bound.
+    pub bound_blocked: u64,
+    /// Whether the preemption bound cut off part of the space.
+    pub bound_pruned: bool,
+    /// Whether the whole (bounded) space was explored.
+    pub exhausted: bool,
+}
+
+/// One scheduling point of the current path.
+struct Node {
+    enabled: Vec<ThreadId>,
+    /// Pending operation of each enabled thread.
+    pending: Vec<Op>,
+    /// The thread that reached this point, if it could go on.
+    current: Option<ThreadId>,
+    chosen: ThreadId,
+    backtrack: Vec<ThreadId>,
+    done: Vec<ThreadId>,
+    sleep: Vec<(ThreadId, Op)>,
+    /// Preemptions on the path before this point.
+    preemptions: u32,
+    /// The current thread yields here (sched_yield, sleep) or spins (reads
+    /// again what nobody changed): switching away is not a preemption.
+    voluntary: bool,
+}
+
+impl Node {
+    fn op_of(&self, t: ThreadId) -> Op {
+        let i = self
+            .enabled
+            .iter()
+            .position(|&e| e == t)
+            .expect("thread enabled here");
+        self.pending[i]
+    }
+
+    fn is_preemption(&self, t: ThreadId) -> bool {
+        !self.voluntary
+            && self
+                .current
+                .is_some_and(|c| c != t && self.enabled.contains(&c))
+    }
+
+    fn asleep(&self, t: ThreadId) -> bool {
+        self.sleep.iter().any(|&(s, _)| s == t)
+    }
+}
+
+/// A vector clock: per thread, how many of its events happen before.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Clock(Vec<u32>);
+
+impl Clock {
+    fn get(&self, t: ThreadId) -> u32 {
+        self.0.get(t.0 as usize).copied().unwrap_or(0)
+    }
+    fn set(&mut self, t: ThreadId, v: u32) {
+        let i = t.0 as usize;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, 0);
+        }
+        self.0[i] = v;
+    }
+    fn join(&mut self, other: &Clock) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a = (*a).max(*b);
+        }
+    }
+}
+
+/// An executed step.
+struct Event {
+    thread: ThreadId,
+    /// 1-based position among its thread's events.
+    local: u32,
+    clock: Clock,
+}
+
+/// The last write and the reads since, of one byte or key.
+#[derive(Default)]
+struct Loc {
+    write: Option<usize>,
+    reads: Vec<usize>,
+}
+
+/// What an operation touches, for dependency.
+#[derive(Default)]
+struct Footprint {
+    reads: Vec<(u64, u64)>,
+    writes: Vec<(u64, u64)>,
+    /// Keys it only synchronises with (never reversed).
+    syncs: Vec<u64>,
+    global: bool,
+}
+
+fn footprint(op: &Op) -> Footprint {
+    let mut f = Footprint::default();
+    match op.kind {
+        OpKind::Memory(k) => match k {
+            AccessKind::Read => f.reads.push((op.addr, op.len)),
+            AccessKind::Write
+            | AccessKind::ReadModifyWrite
+            | AccessKind::CompareExchange
+            | AccessKind::Fill => f.writes.push((op.addr, op.len)),
+            AccessKind::Copy => {
+                f.reads.push((op.src, op.len));
+                f.writes.push((op.addr, op.len));
+            }
+            AccessKind::Wait => {
+                f.reads.push((op.addr, op.len));
+                f.writes.push((FUTEX | op.addr, 1));
+            }
+            AccessKind::Notify => f.writes.push((FUTEX | op.addr, 1)),
+            AccessKind::Grow => f.global = true,
+            AccessKind::Fence => {}
+        },
+        OpKind::Spawn => f.writes.push((SPAWN_KEY, 1)),
+        OpKind::Resume => f.syncs.push(FUTEX | op.addr),
+        OpKind::Stop => f.global = true,
+        OpKind::Start | OpKind::Yield | OpKind::Sleep | OpKind::Join => {}
+    }
+    f
+}
+
+fn overlap(a: (u64, u64), b: (u64, u64)) -> bool {
+    a.0 < b.0 + b.1.max(1) && b.0 < a.0 + a.1.max(1)
+}
+
+/// Whether two operations of different threads are dependent.
+fn dependent(a: &Op, b: &Op) -> bool {
+    let (fa, fb) = (footprint(a), footprint(b));
+    if fa.global || fb.global {
+        return true;
+    }
+    let any = |xs: &[(u64, u64)], ys: &[(u64, u64)]| {
+        xs.iter().any(|&x| ys.iter().any(|&y| overlap(x, y)))
+    };
+    let syncs = |f: &Footprint| f.syncs.iter().map(|&k| (k, 1)).collect::<Vec<_>>();
+    any(&fa.writes, &fb.writes)
+        || any(&fa.writes, &fb.reads)
+        || any(&fa.reads, &fb.writes)
+        || any(&syncs(&fa), &fb.writes)
+        || any(&fa.writes, &syncs(&fb))
+}
+
+/// Source-DPOR with sleep sets.
+pub struct DporScheduler {
+    bound: Option<u32>,
+    limit: u64,
+    stats: DporStats,
+    nodes: Vec<Node>,
+    /// The sleep set for the next new node.
+    next_sleep: Vec<(ThreadId, Op)>,
+    started: bool,
+    divergence: Option<String>,
+    // Per-execution analysis.
+    events: Vec<Event>,
+    clocks: Vec<Clock>,
+    counts: Vec<u32>,
+    spawn_clocks: Vec<Clock>,
+    locs: HashMap<u64, Loc>,
+    last_global: Option<usize>,
+    last_op: Option<Op>,
+    /// Per thread: address of each of its memory accesses -> its last event there.
+    touched: Vec<HashMap<u64, usize>>,
+    /// Consecutive steps where only a spinning thread was awake.
+    stuck: u32,
+}
+
+impl DporScheduler {
+    /// Explores every Mazurkiewicz trace (with at most `bound` preemptions),
+    /// stopping after `limit` executions.
+    pub fn new(bound: Option<u32>, limit: u64) -> DporScheduler {
+        DporScheduler {
+            bound,
+            limit,
+            stats: DporStats::default(),
+            nodes: vec![],
+            next_sleep: vec![],
+            started: false,
+            divergence: None,
+            events: vec![],
+            clocks: vec![],
+            counts: vec![],
+            spawn_clocks: vec![],
+            locs: HashMap::new(),
+            last_global: None,
+            last_op: None,
+            touched: vec![],
+            stuck: 0,
+        }
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> DporStats {
+        self.stats
+    }
+
+    fn within_bound(&self, node: &Node, t: ThreadId) -> bool {
+        match self.bound {
+            None => true,
+            Some(k) => node.preemptions + node.is_preemption(t) as u32 <= k,
+        }
+    }
+
+    fn reset_execution(&mut self) {
+        self.events.clear();
+        self.clocks.clear();
+        self.counts.clear();
+        self.spawn_clocks = vec![Clock::default()];
+        self.locs.clear();
+        self.last_global = None;
+        self.last_op = None;
+        self.next_sleep.clear();
+        self.touched.clear();
+        self.stuck = 0;
+    }
+
+    /// Whether `t`, about to do `op`, makes no progress: it yields, sleeps,
+    /// or accesses again an address nobody else wrote since its last access
+    /// (a spin loop). Switching away from it is then no preemption, and the
+    /// default is to switch, so spin loops let the others run.
+    fn voluntary(&self, t: ThreadId, op: &Op) -> bool {
+        match op.kind {
+            OpKind::Yield | OpKind::Sleep => true,
+            OpKind::Memory(
+                AccessKind::Read | AccessKind::CompareExchange | AccessKind::ReadModifyWrite,
+            ) => {
+                let Some(&prev) = self.touched.get(t.0 as usize).and_then(|m| m.get(&op.addr))
+                else {
+                    return false;
+                };
+                match self.locs.get(&op.addr).and_then(|l| l.write) {
+                    None => true,
+                    Some(w) => w <= prev || self.events[w].thread == t,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Finds the deepest point with an unexplored, awake, in-bound thread.
+    fn backtrack(&mut self) -> bool {
+        while let Some(mut node) = self.nodes.pop() {
+            if !node.done.contains(&node.chosen) {
+                node.done.push(node.chosen);
+            }
+            let candidate =
+                node.backtrack.iter().copied().find(|&t| {
+                    !node.done.contains(&t) && !node.asleep(t) && node.enabled.contains(&t)
+                });
+            match candidate {
+                Some(t) if self.within_bound(&node, t) => {
+                    node.chosen = t;
+                    self.nodes.push(node);
+                    return true;
+                }
+                Some(t) => {
+                    // Over the bound: drop it (it was planted earlier too).
+                    self.stats.bound_pruned = true;
+                    node.done.push(t);
+                    self.nodes.push(node);
+                }
+                None => {}
+            }
+        }
+        false
+    }
+
+    fn clock_of(&self, t: ThreadId) -> Clock {
+        self.clocks.get(t.0 as usize).cloned().unwrap_or_default()
+    }
+
+    fn hb(&self, e: usize, c: &Clock) -> bool {
+        let ev = &self.events[e];
+        c.get(ev.thread) >= ev.local
+    }
+
+    /// The events `op` of `t` depends on directly (last writes, reads since).
+    fn candidates(&self, op: &Op) -> (Vec<usize>, Vec<usize>) {
+        let f = footprint(op);
+        let mut deps = vec![];
+        let mut syncs = vec![];
+        let bytes = |(start, len): (u64, u64), write: bool, deps: &mut Vec<usize>| {
+            for b in start..start + len.max(1) {
+                if let Some(loc) = self.locs.get(&b) {
+                    deps.extend(loc.write);
+                    if write {
+                        deps.extend(&loc.reads);
+                    }
+                }
+            }
+        };
+        for &r in &f.reads {
+            bytes(r, false, &mut deps);
+        }
+        for &w in &f.writes {
+            bytes(w, true, &mut deps);
+        }
+        for &k in &f.syncs {
+            bytes((k, 1), false, &mut syncs);
+        }
+        if let Some(g) = self.last_global {
+            deps.push(g);
+        }
+        if f.global {
+            // Dependent with everything: each other thread's last event.
+            for (i, &n) in self.counts.iter().enumerate() {
+                if n > 0 {
+                    if let Some(e) = self.events.iter().rposition(|e| e.thread.0 as usize == i) {
+                        deps.push(e);
+                    }
+                }
+            }
+        }
+        deps.sort_unstable();
+        deps.dedup();
+        (deps, syncs)
+    }
+
+    /// Base clock of `t`'s next event: its previous event, or for a new
+    /// thread its spawn.
+    fn base_clock(&self, t: ThreadId, op: &Op) -> Clock {
+        let mut base = self.clock_of(t);
+        if op.kind == OpKind::Start {
+            if let Some(c) = self.spawn_clocks.get(t.0 as usize) {
+                base.join(c);
+            }
+        }
+        if op.kind == OpKind::Join {
+            let child = ThreadId(op.addr as u32);
+            base.join(&self.clock_of(child));
+        }
+        base
+    }
+
+    /// Plants backtrack points for every race of `op` by `t` as the next event.
+    fn races(&mut self, t: ThreadId, op: &Op) -> (Clock, Vec<usize>, Vec<usize>) {
+        let base = self.base_clock(t, op);
+        let (deps, syncs) = self.candidates(op);
+        let deps: Vec<usize> = deps
+            .into_iter()
+            .filter(|&d| self.events[d].thread != t)
+            .collect();
+        let mut races = vec![];
+        for &j in &deps {
+            if self.hb(j, &base) {
+                continue;
+            }
+            if deps
+                .iter()
+                .any(|&k| k != j && self.hb(j, &self.events[k].clock))
+            {
+                continue;
+            }
+            races.push(j);
+        }
+        for &j in &races {
+            let mut excl = base.clone();
+            for &k in deps.iter().filter(|&&k| k != j) {
+                excl.join(&self.events[k].clock);
+            }
+            self.reverse(j, t, &excl);
+        }
+        (base, deps, syncs)
+    }
+
+    /// Race between event `j` and the next event of `t` (whose clock without
+    /// `j` is `excl`): make sure some initial of `notdep(j).t` is tried at `j`.
+    fn reverse(&mut self, j: usize, t: ThreadId, excl: &Clock) {
+        let mut first: Vec<(ThreadId, u32)> = vec![];
+        let mut initials: Vec<ThreadId> = vec![];
+        for k in j + 1..self.events.len() {
+            if self.hb(j, &self.events[k].clock) {
+                continue;
+            }
+            let ek = &self.events[k];
+            if first.iter().any(|&(th, _)| th == ek.thread) {
+                continue;
+            }
+            let has_pred = first.iter().any(|&(th, f)| ek.clock.get(th) >= f);
+            first.push((ek.thread, ek.local));
+            if !has_pred {
+                initials.push(ek.thread);
+            }
+        }
+        if !first.iter().any(|&(th, _)| th == t) && !first.iter().any(|&(th, f)| excl.get(th) >= f)
+        {
+            initials.push(t);
+        }
+        if initials.is_empty() {
+            return;
+        }
+        let node = &self.nodes[j];
+        if initials
+            .iter()
+            .any(|i| node.backtrack.contains(i) || node.done.contains(i) || node.asleep(*i))
+        {
+            return;
+        }
+        let q = if initials.contains(&t) {
+            t
+        } else {
+            initials[0]
+        };
+        if !node.enabled.contains(&q) {
+            return;
+        }
+        self.plant(j, q);
+    }
+
+    fn plant(&mut self, j: usize, q: ThreadId) {
+        if self.within_bound(&self.nodes[j], q) {
+            self.nodes[j].backtrack.push(q);
+            return;
+        }
+        self.stats.bound_pruned = true;
+        // Bounded POR: also where q runs without a preemption.
+        for i in (0..j).rev() {
+            let n = &self.nodes[i];
+            if n.enabled.contains(&q) && !n.is_preemption(q) {
+                if !n.backtrack.contains(&q)
+                    && !n.done.contains(&q)
+                    && !n.asleep(q)
+                    && self.within_bound(n, q)
+                {
+                    self.nodes[i].backtrack.push(q);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Records the event `op` of `t` at index `i`, after its races were planted.
+    fn execute(&mut self, t: ThreadId, op: &Op, base: Clock, deps: &[usize], syncs: &[usize]) {
+        let i = self.events.len();
+        let ti = t.0 as usize;
+        if self.counts.len() <= ti {
+            self.counts.resize(ti + 1, 0);
+            self.clocks.resize(ti + 1, Clock::default());
+        }
+        let mut clock = base;
+        for &d in deps.iter().chain(syncs) {
+            clock.join(&self.events[d].clock);
+        }
+        self.counts[ti] += 1;
+        clock.set(t, self.counts[ti]);
+        self.clocks[ti] = clock.clone();
+        let f = footprint(op);
+        for &(start, len) in &f.writes {
+            for b in start..start + len.max(1) {
+                let loc = self.locs.entry(b).or_default();
+                loc.write = Some(i);
+                loc.reads.clear();
+            }
+        }
+        for &(start, len) in &f.reads {
+            for b in start..start + len.max(1) {
+                self.locs.entry(b).or_default().reads.push(i);
+            }
+        }
+        if f.global {
+            self.last_global = Some(i);
+        }
+        if op.kind == OpKind::Spawn {
+            // Spawns are ordered (they write SPAWN_KEY): the k-th creates thread k.
+            self.spawn_clocks.push(clock.clone());
+        }
+        if let OpKind::Memory(_) = op.kind {
+            if self.touched.len() <= ti {
+                self.touched.resize_with(ti + 1, HashMap::new);
+            }
+            self.touched[ti].insert(op.addr, i);
+        }
+        self.events.push(Event {
+            thread: t,
+            local: self.counts[ti],
+            clock,
+        });
+        self.last_op = Some(*op);
+    }
+}
+
+impl Scheduler for DporScheduler {
+    fn next_execution(&mut self) -> bool {
+        if self.stats.executions >= self.limit {
+            return false;
+        }
+        if self.started && !self.backtrack() {
+            self.stats.exhausted = true;
+            return false;
+        }
+        self.started = true;
+        self.reset_execution();
+        self.stats.executions += 1;
+        true
+    }
+
+    fn choose_always(&self) -> bool {
+        true
+    }
+
+    fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
+        let i = self.events.len();
+        let pending: Vec<Op> = choice
+            .runnable
+            .iter()
+            .map(|&t| *choice.pending(t))
+            .collect();
+        let chosen = if i < self.nodes.len() {
+            let node = &self.nodes[i];
+            if node.enabled != choice.runnable || node.pending != pending {
+                self.divergence.get_or_insert_with(|| {
+                    format!(
+                        "DPOR replay found a different state at step {} (nondeterministic guest?)",
+                        i + 1
+                    )
+                });
+                return None;
+            }
+            node.chosen
+        } else {
+            let prev = self.nodes.last();
+            let preemptions = prev.map_or(0, |p| p.preemptions + p.is_preemption(p.chosen) as u32);
+            let sleep: Vec<(ThreadId, Op)> = std::mem::take(&mut self.next_sleep)
+                .into_iter()
+                .filter(|(t, _)| choice.runnable.contains(t))
+                .collect();
+            let voluntary = choice
+                .current
+                .is_some_and(|c| self.voluntary(c, choice.pending(c)));
+            let mut node = Node {
+                enabled: choice.runnable.to_vec(),
+                pending,
+                current: choice.current,
+                chosen: choice.runnable[0],
+                backtrack: vec![],
+                done: vec![],
+                sleep,
+                preemptions,
+                voluntary,
+            };
+            let awake: Vec<ThreadId> = node
+                .enabled
+                .iter()
+                .copied()
+                .filter(|&t| !node.asleep(t))
+                .collect();
+            let Some(&first) = awake.first() else {
+                self.stats.sleep_blocked += 1;
+                return None;
+            };
+            // Default: keep the current thread (no preemption); when it yields
+            // or spins, the next awake thread after it, round-robin.
+            let pick = match choice.current {
+                Some(c) if awake.contains(&c) && !voluntary => c,
+                Some(c) => awake.iter().copied().find(|t| t.0 > c.0).unwrap_or(first),
+                None => first,
+            };
+            if voluntary && Some(pick) == choice.current && node.enabled.len() > 1 {
+                // Only a spinning thread is awake: what lets it progress is a
+                // sleeping thread, whose runs are covered elsewhere. A spinner
+                // that would wake a sleeper does so within a loop iteration;
+                // one that spins on and on is redundant, not a livelock.
+                self.stuck += 1;
+                if self.stuck > MAX_STUCK_SPINS {
+                    self.stats.sleep_blocked += 1;
+                    return None;
+                }
+            } else {
+                self.stuck = 0;
+            }
+            if !self.within_bound(&node, pick) {
+                self.stats.bound_blocked += 1;
+                self.stats.bound_pruned = true;
+                return None;
+            }
+            node.chosen = pick;
+            node.backtrack.push(pick);
+            self.nodes.push(node);
+            pick
+        };
+        let op = *choice.pending(chosen);
+        let (base, deps, syncs) = self.races(chosen, &op);
+        // The sleep set of the next point: earlier siblings and sleepers
+        // whose next step is independent of this one.
+        let node = &self.nodes[i];
+        let mut next: Vec<(ThreadId, Op)> = node.sleep.clone();
+        for &d in &node.done {
+            if node.enabled.contains(&d) && !next.iter().any(|&(t, _)| t == d) {
+                next.push((d, node.op_of(d)));
+            }
+        }
+        next.retain(|(t, o)| *t != chosen && !dependent(o, &op));
+        self.next_sleep = next;
+        self.execute(chosen, &op, base, &deps, &syncs);
+        Some(chosen)
+    }
+
+    fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {
+        if let Some(d) = self.divergence.take() {
+            return Err(Divergence(d));
+        }
+        if end.kind == FinishKind::Abandoned {
+            return Ok(());
+        }
+        self.stats.complete += 1;
+        // Races of the steps that never ran: each runnable thread's pending
+        // operation, as if it came next. A stop, or the step that hit the
+        // bound, is dependent with all of them.
+        let last = self.events.len().checked_sub(1);
+        let everything = end.kind == FinishKind::StepBound
+            || self.last_op.is_some_and(|o| o.kind == OpKind::Stop);
+        for &q in end.runnable {
+            let op = *end.pending(q);
+            if op.kind == OpKind::Stop && self.last_op.is_some_and(|o| o.kind == OpKind::Stop) {
+                continue;
+            }
+            self.races(q, &op);
+            if let (true, Some(l)) = (everything, last) {
+                let base = self.base_clock(q, &op);
+                if self.events[l].thread != q
+                    && !self.hb(l, &base)
+                    && self.nodes[l].enabled.contains(&q)
+                {
+                    let node = &self.nodes[l];
+                    if !node.backtrack.contains(&q) && !node.done.contains(&q) && !node.asleep(q) {
+                        self.plant(l, q);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn coverage(&self) -> Option<Coverage> {
+        Some(Coverage {
+            algorithm: "source-DPOR with sleep sets",
+            executions: self.stats.executions,
+            complete: self.stats.complete,
+            sleep_blocked: self.stats.sleep_blocked,
+            bound_blocked: self.stats.bound_blocked,
+            exhausted: self.stats.exhausted,
+            preemption_bound: self.bound,
+            bound_pruned: self.stats.bound_pruned,
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "dpor"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mem(kind: AccessKind, addr: u64, len: u64) -> Op {
+        Op {
+            kind: OpKind::Memory(kind),
+            site: None,
+            addr,
+            len,
+            src: 0,
+            atomic: false,
+            library: false,
+        }
+    }
+
+    #[test]
+    fn dependency_is_by_overlapping_bytes_with_a_write() {
+        use AccessKind::*;
+        assert!(dependent(&mem(Write, 0, 4), &mem(Read, 2, 1)));
+        assert!(!dependent(&mem(Write, 0, 4), &mem(Read, 4, 4)));
+        assert!(!dependent(&mem(Read, 0, 4), &mem(Read, 0, 4)));
+        assert!(dependent(
+            &mem(CompareExchange, 8, 4),
+            &mem(CompareExchange, 8, 4)
+        ));
+        assert!(dependent(&mem(Wait, 8, 4), &mem(Notify, 8, 4)));
+        assert!(!dependent(&mem(Wait, 8, 4), &mem(Notify, 12, 4)));
+        assert!(dependent(&mem(Grow, 0, 0), &mem(Read, 100, 1)));
+        assert!(dependent(
+            &Op::plain(OpKind::Spawn),
+            &Op::plain(OpKind::Spawn)
+        ));
+        assert!(!dependent(&Op::plain(OpKind::Yield), &mem(Write, 0, 8)));
+        assert!(dependent(&Op::plain(OpKind::Stop), &mem(Read, 0, 1)));
+    }
+}

@@ -1,0 +1,206 @@
+//! DPOR: exact execution counts on lightweight-thread guests (the published
+//! Mazurkiewicz trace counts), daemon threads, outcome sets, bounds.
+
+use crate::guests::{cli, code, guest, scratch, stdout};
+use interlace_wasm::{
+    explore, Coverage, ExploreConfig, ExploreReport, Program, RunConfig, Strategy,
+};
+
+fn load(name: &str) -> Program {
+    let bytes = std::fs::read(guest(name)).unwrap();
+    let wasm = interlace_instrument::instrument(&bytes, &Default::default())
+        .unwrap()
+        .wasm;
+    Program::new(&wasm, name).unwrap()
+}
+
+fn dpor(name: &str, args: &[&str], bound: Option<u32>) -> ExploreReport {
+    let cfg = ExploreConfig {
+        strategy: Strategy::Dpor {
+            preemption_bound: bound,
+        },
+        iterations: 100_000,
+        run: RunConfig {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ..RunConfig::default()
+        },
+    };
+    explore(&load(name), &cfg).unwrap()
+}
+
+/// Complete executions (the trace count) and sleep-set blocked ones.
+fn counts(r: &ExploreReport) -> (u64, u64) {
+    let c: &Coverage = r.coverage.as_ref().unwrap();
+    assert!(r.failure.is_none(), "{:?}", r.failure);
+    assert!(c.is_complete(), "{c:?}");
+    assert_eq!(c.algorithm, "source-DPOR with sleep sets");
+    assert_eq!(c.executions, c.complete + c.sleep_blocked + c.bound_blocked);
+    (c.complete, c.sleep_blocked)
+}
+
+#[test]
+fn disjoint_threads_are_one_trace() {
+    assert_eq!(counts(&dpor("dpor_disjoint", &[], None)), (1, 0));
+}
+
+#[test]
+fn readers_explore_two_to_the_n_traces() {
+    for n in 1..=4u32 {
+        let (complete, blocked) = counts(&dpor("dpor_readers", &[&n.to_string()], None));
+        assert_eq!(complete, 1 << n, "readers({n})");
+        assert_eq!(blocked, 0, "readers({n})");
+    }
+}
+
+#[test]
+fn lastzero_matches_the_published_counts() {
+    // (N+3)*2^(N-2): optimal DPOR hits these exactly; source-DPOR explores
+    // exactly these complete executions plus some sleep-set blocked ones.
+    for (n, traces) in [(2, 5), (3, 12), (4, 28), (5, 64)] {
+        let (complete, blocked) = counts(&dpor("dpor_lastzero", &[&n.to_string()], None));
+        assert_eq!(complete, traces, "lastzero({n})");
+        assert!(
+            blocked < complete,
+            "lastzero({n}): {blocked} sleep-set blocked"
+        );
+    }
+}
+
+#[test]
+fn indexer_matches_the_published_counts() {
+    for (n, traces) in [(2, 1), (11, 1), (12, 8)] {
+        let (complete, blocked) = counts(&dpor("dpor_indexer", &[&n.to_string()], None));
+        assert_eq!((complete, blocked), (traces, 0), "indexer({n})");
+    }
+}
+
+#[test]
+fn the_seed_example_reaches_both_results_with_a_daemon_thread() {
+    let r = dpor("dpor_seed", &[], None);
+    counts(&r);
+    let results: Vec<&[u8]> = r.outcomes.iter().map(|o| o.stdout.as_slice()).collect();
+    assert_eq!(results, [b"0\n".as_slice(), b"1\n".as_slice()]);
+}
+
+#[test]
+fn a_detached_writer_is_found_and_a_detached_reader_is_complete() {
+    let r = dpor("detached_write", &[], None);
+    let f = r
+        .failure
+        .expect("DPOR schedules the daemon thread before main ends");
+    assert!(f
+        .execution
+        .failure
+        .unwrap()
+        .message
+        .contains("the detached thread wrote x"));
+    let r = dpor("detached_read", &[], None);
+    counts(&r);
+    assert_eq!(r.outcomes.len(), 1);
+}
+
+#[test]
+fn a_preemption_bound_is_reported_and_never_called_complete() {
+    let r = dpor("dpor_lastzero", &["4"], Some(0));
+    let c = r.coverage.unwrap();
+    assert!(c.exhausted && c.bound_pruned && !c.is_complete(), "{c:?}");
+    assert_eq!(c.preemption_bound, Some(0));
+    assert!(c.complete < 28);
+    // A bound at least as large as any execution needs changes nothing.
+    let (complete, _) = counts(&dpor("dpor_readers", &["2"], Some(10)));
+    assert_eq!(complete, 4);
+}
+
+#[test]
+fn a_budget_is_reported_as_not_complete() {
+    let cfg = ExploreConfig {
+        strategy: Strategy::Dpor {
+            preemption_bound: None,
+        },
+        iterations: 5,
+        run: RunConfig {
+            args: vec!["4".into()],
+            ..RunConfig::default()
+        },
+    };
+    let r = explore(&load("dpor_lastzero"), &cfg).unwrap();
+    let c = r.coverage.unwrap();
+    assert_eq!(c.executions, 5);
+    assert!(!c.exhausted && !c.is_complete());
+}
+
+#[test]
+fn the_cli_states_what_dpor_covered() {
+    let dir = scratch("dpor-cli");
+    let m = guest("dpor_lastzero");
+    let out = cli(
+        &dir,
+        &[
+            "explore",
+            "--strategy",
+            "dpor",
+            m.to_str().unwrap(),
+            "--",
+            "3",
+        ],
+    );
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("source-DPOR with sleep sets") && text.contains("(12 complete, "),
+        "{text}"
+    );
+    assert!(text.contains("every interleaving was covered"), "{text}");
+    let out = cli(
+        &dir,
+        &[
+            "explore",
+            "--strategy",
+            "dpor",
+            "--preemption-bound",
+            "0",
+            m.to_str().unwrap(),
+            "--",
+            "3",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("complete only up to 0 preemptions"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli(
+        &dir,
+        &[
+            "explore",
+            "--strategy",
+            "dpor",
+            "--max-executions",
+            "3",
+            m.to_str().unwrap(),
+            "--",
+            "3",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("NOT complete: stopped at the budget of 3 executions"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_dpor_failure_replays() {
+    let dir = scratch("dpor-replay");
+    let m = guest("detached_write");
+    let m = m.to_str().unwrap();
+    let out = cli(
+        &dir,
+        &["explore", "--strategy", "dpor", m, "--save", "s.json"],
+    );
+    assert_eq!(code(&out), 1);
+    let replayed = cli(&dir, &["replay", m, "s.json"]);
+    assert_eq!(code(&replayed), 1);
+    let text = stdout(&out);
+    assert_eq!(stdout(&replayed), &text[text.find("FAILURE:").unwrap()..]);
+}
