@@ -7,7 +7,9 @@
 //! - how often the examples' bugs are found per execution, per strategy.
 
 use interlace_instrument::{instrument, Config, Granularity};
-use interlace_wasm::scheduler::{RandomScheduler, RoundRobinScheduler, UniformScheduler};
+use interlace_wasm::scheduler::{
+    DporScheduler, RandomScheduler, RoundRobinScheduler, UniformScheduler,
+};
 use interlace_wasm::{execute, Program, RunConfig, Scheduler};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -178,5 +180,62 @@ fn main() {
         let (_, fr, _) = run_all(&p, Box::new(RandomScheduler::new(1, 1000)), &cfg);
         let (_, fu, _) = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg);
         println!("  {name:<22} {fr:>8} {fu:>8}");
+    }
+
+    // 6. DPOR: executions, sleep-set blocked, time, executions/s.
+    println!("\nDPOR (source-DPOR with sleep sets; budget 20000 executions):");
+    println!(
+        "  {:<28} {:>10} {:>9} {:>9} {:>10} {:>9} {:>8}",
+        "program", "granularity", "complete", "blocked", "exhausted", "time", "exec/s"
+    );
+    let dpor = |name: &str, arg: Option<u32>, g: Granularity| {
+        let p = load(&read(name), Some(g));
+        let cfg = RunConfig {
+            args: arg.map(|n| vec![n.to_string()]).unwrap_or_default(),
+            ..RunConfig::default()
+        };
+        let start = Instant::now();
+        let mut s: Box<dyn Scheduler> = Box::new(DporScheduler::new(None, 20_000));
+        while s.next_execution() {
+            let (r, back) = execute(&p, s, &cfg);
+            s = back;
+            r.expect("execution");
+        }
+        let t = start.elapsed();
+        let c = s.coverage().unwrap();
+        let label = match arg {
+            Some(n) => format!("{name}({n})"),
+            None => name.to_string(),
+        };
+        let gran = if g == Granularity::All {
+            "all"
+        } else {
+            "atomics"
+        };
+        println!(
+            "  {label:<28} {gran:>10} {:>9} {:>9} {:>10} {:>8.2?} {:>8.0}",
+            c.complete,
+            c.sleep_blocked,
+            c.exhausted,
+            t,
+            c.executions as f64 / t.as_secs_f64()
+        );
+    };
+    for n in 2..=5 {
+        dpor("dpor_lastzero", Some(n), Granularity::All);
+    }
+    for n in [2, 4, 6, 8] {
+        dpor("dpor_readers", Some(n), Granularity::All);
+    }
+    for n in [11, 12] {
+        dpor("dpor_indexer", Some(n), Granularity::All);
+    }
+    dpor("dpor_seed", None, Granularity::All);
+    for n in [0, 1] {
+        dpor("dpor_readers_std", Some(n), Granularity::AtomicsOnly);
+        dpor("dpor_readers_std", Some(n), Granularity::All);
+    }
+    for name in ["spsc_ring", "condvar_handoff", "atomic_counter"] {
+        dpor(name, None, Granularity::AtomicsOnly);
     }
 }

@@ -142,11 +142,14 @@ impl ExploreCmd {
         // The schedule reaches the disk before anything is printed.
         found.schedule.save(&path)?;
         let mut out = String::new();
+        let how = match (&report.coverage, report.seed) {
+            (None, Some(seed)) => format!(" (strategy {}, seed {seed})", report.strategy),
+            _ => format!(": {}", summary(&report, self.iterations)),
+        };
         let _ = writeln!(
             out,
-            "found a failing interleaving in execution {}: {}",
-            found.index + 1,
-            summary(&report, self.iterations)
+            "found a failing interleaving in execution {}{how}",
+            found.index + 1
         );
         let _ = writeln!(out, "schedule saved to {}", path.display());
         let _ = writeln!(

@@ -126,3 +126,14 @@ fn the_racing_steps_point_at_the_source_lines() {
         "racing steps not shown with their lines:\n{out}"
     );
 }
+
+#[test]
+fn a_daemon_thread_race_is_found_by_the_random_strategy_too() {
+    // main's stop is a scheduling point, so the never-joined thread may run first.
+    assert_found(
+        "detached_write",
+        "panic",
+        "the detached thread wrote x before main read it",
+    );
+    assert_clean("detached_read", &[]);
+}
