@@ -105,6 +105,18 @@ enum WaitBegin {
     Blocked { park: bool },
 }
 
+/// A spawn (a scheduling point), then the new thread's id, or a negative
+/// errno (EAGAIN, as wasi-threads has it) past the thread limit.
+async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
+    yield_at(tid, Op::plain(OpKind::Spawn)).await;
+    state::with(|st| {
+        if st.threads.len() as u32 > st.max_threads {
+            return -6;
+        }
+        st.add_thread(entry).0 as i32
+    })
+}
+
 pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
     let m = abi::IMPORT_MODULE;
     linker.func_wrap(
@@ -179,21 +191,15 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         |caller: Caller<'_, ThreadData>,
          (func, arg, stack_top, tls_block): (i32, i32, i32, i32)| {
             let tid = caller.data().tid;
-            Box::new(async move {
-                yield_at(tid, Op::plain(OpKind::Spawn)).await;
-                state::with(|st| {
-                    if st.threads.len() as u32 > st.max_threads {
-                        return -6;
-                    }
-                    st.add_thread(Entry::Light {
-                        func,
-                        arg,
-                        stack_top,
-                        tls_block,
-                    })
-                    .0 as i32
-                })
-            })
+            Box::new(spawn(
+                tid,
+                Entry::Light {
+                    func,
+                    arg,
+                    stack_top,
+                    tls_block,
+                },
+            ))
         },
     )?;
     linker.func_wrap_async(
@@ -231,16 +237,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         "thread-spawn",
         |caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
             let tid = caller.data().tid;
-            Box::new(async move {
-                yield_at(tid, Op::plain(OpKind::Spawn)).await;
-                state::with(|st| {
-                    if st.threads.len() as u32 > st.max_threads {
-                        // wasi-threads: a negative result is an errno (EAGAIN).
-                        return -6;
-                    }
-                    st.add_thread(Entry::Wasi(arg)).0 as i32
-                })
-            })
+            Box::new(spawn(tid, Entry::Wasi(arg)))
         },
     )?;
     Ok(())

@@ -228,9 +228,10 @@ impl ExecState {
         for i in 0..self.threads.len() {
             if self.threads[i].status == Status::Joining(tid) {
                 self.threads[i].status = Status::Runnable;
+                // Its next step completes the join: ordered after the child's last.
                 self.pending[i] = Op {
                     addr: u64::from(tid.0),
-                    ..Op::plain(OpKind::Resume)
+                    ..Op::plain(OpKind::Join)
                 };
                 self.set_runnable(ThreadId(i as u32), true);
             }
