@@ -485,6 +485,57 @@ impl DporScheduler {
         }
     }
 
+    /// A step while the only thread is the first one (nothing spawned yet):
+    /// it cannot race, and everything it does happens before any other
+    /// thread's first step (through the spawn), so only its clock and the
+    /// path are kept.
+    fn alone(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
+        let t = choice.runnable[0];
+        let i = self.events.len();
+        let op = *choice.pending(t);
+        if i < self.nodes.len() {
+            if self.nodes[i].enabled != choice.runnable || self.nodes[i].pending[0] != op {
+                self.divergence.get_or_insert_with(|| {
+                    format!(
+                        "DPOR replay found a different state at step {} (nondeterministic guest?)",
+                        i + 1
+                    )
+                });
+                return None;
+            }
+        } else {
+            self.nodes.push(Node {
+                enabled: vec![t],
+                pending: vec![op],
+                current: choice.current,
+                chosen: t,
+                backtrack: vec![t],
+                done: vec![],
+                sleep: vec![],
+                preemptions: 0,
+                voluntary: false,
+            });
+        }
+        let ti = t.0 as usize;
+        if self.counts.len() <= ti {
+            self.counts.resize(ti + 1, 0);
+            self.clocks.resize(ti + 1, Clock::default());
+        }
+        self.counts[ti] += 1;
+        self.clocks[ti].set(t, self.counts[ti]);
+        if op.kind == OpKind::Spawn {
+            self.spawn_clocks.push(self.clocks[ti].clone());
+        }
+        self.events.push(Event {
+            thread: t,
+            local: self.counts[ti],
+            clock: self.clocks[ti].clone(),
+        });
+        self.last_op = Some(op);
+        self.next_sleep.clear();
+        Some(t)
+    }
+
     /// Records the event `op` of `t` at index `i`, after its races were planted.
     fn execute(&mut self, t: ThreadId, op: &Op, base: Clock, deps: &[usize], syncs: &[usize]) {
         let i = self.events.len();
@@ -556,6 +607,9 @@ impl Scheduler for DporScheduler {
 
     fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
         let i = self.events.len();
+        if self.spawn_clocks.len() == 1 && choice.runnable.len() == 1 {
+            return self.alone(choice);
+        }
         let pending: Vec<Op> = choice
             .runnable
             .iter()
