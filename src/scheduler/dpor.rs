@@ -284,10 +284,13 @@ impl DporScheduler {
                 else {
                     return false;
                 };
-                match self.locs.get(&op.addr).and_then(|l| l.write) {
-                    None => true,
-                    Some(w) => w <= prev || self.events[w].thread == t,
-                }
+                // Nobody else wrote any of its bytes since.
+                (op.addr..op.addr + op.len.max(1)).all(|b| {
+                    match self.locs.get(&b).and_then(|l| l.write) {
+                        None => true,
+                        Some(w) => w <= prev || self.events[w].thread == t,
+                    }
+                })
             }
             _ => false,
         }
@@ -536,6 +539,24 @@ impl DporScheduler {
         Some(t)
     }
 
+    /// Records a step that takes part in no race (a spin re-read).
+    fn execute_silent(&mut self, t: ThreadId, op: &Op, mut clock: Clock) {
+        let ti = t.0 as usize;
+        if self.counts.len() <= ti {
+            self.counts.resize(ti + 1, 0);
+            self.clocks.resize(ti + 1, Clock::default());
+        }
+        self.counts[ti] += 1;
+        clock.set(t, self.counts[ti]);
+        self.clocks[ti] = clock.clone();
+        self.events.push(Event {
+            thread: t,
+            local: self.counts[ti],
+            clock,
+        });
+        self.last_op = Some(*op);
+    }
+
     /// Records the event `op` of `t` at index `i`, after its races were planted.
     fn execute(&mut self, t: ThreadId, op: &Op, base: Clock, deps: &[usize], syncs: &[usize]) {
         let i = self.events.len();
@@ -689,6 +710,24 @@ impl Scheduler for DporScheduler {
             pick
         };
         let op = *choice.pending(chosen);
+        if op.kind == OpKind::Memory(AccessKind::Read) && self.voluntary(chosen, &op) {
+            // A spin re-read: the same thread reads again what nobody wrote
+            // since. Where a write would land among the re-reads changes only
+            // how often the loop went round, so only the first read of the
+            // run is an event that races.
+            let base = self.base_clock(chosen, &op);
+            let node = &self.nodes[i];
+            let mut next: Vec<(ThreadId, Op)> = node.sleep.clone();
+            for &d in &node.done {
+                if node.enabled.contains(&d) && !next.iter().any(|&(t, _)| t == d) {
+                    next.push((d, node.op_of(d)));
+                }
+            }
+            next.retain(|(t, _)| *t != chosen);
+            self.next_sleep = next;
+            self.execute_silent(chosen, &op, base);
+            return Some(chosen);
+        }
         let (base, deps, syncs) = self.races(chosen, &op);
         // The sleep set of the next point: earlier siblings and sleepers
         // whose next step is independent of this one.
