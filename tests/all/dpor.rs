@@ -216,5 +216,10 @@ fn std_thread_guests_work_under_dpor() {
     counts(&r);
     let r = dpor("spsc_ring", &[], None);
     let f = r.failure.expect("the off-by-one is found");
-    assert!(f.execution.failure.unwrap().message.contains("a slot was overwritten"));
+    assert!(f
+        .execution
+        .failure
+        .unwrap()
+        .message
+        .contains("a slot was overwritten"));
 }
