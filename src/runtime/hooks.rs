@@ -83,7 +83,7 @@ async fn wait(
         }
         let deadline = (timeout > 0).then(|| st.clock_ns.saturating_add(timeout as u64));
         Ok(WaitBegin::Blocked {
-            park: st.block(tid, op.addr, deadline),
+            park: st.block(tid, op.addr, deadline, op.site),
         })
     })?;
     match begin {

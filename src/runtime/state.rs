@@ -136,7 +136,19 @@ impl ExecState {
                 .enumerate()
                 .filter_map(|(i, t)| match t.status {
                     Status::Waiting { addr, .. } => {
-                        Some((ThreadId(i as u32), format!("waits on {addr:#x}")))
+                        // Where it waits, when the line table says.
+                        let at = self.pending[i]
+                            .site
+                            .and_then(|site| self.sites.sites.get(site as usize))
+                            .filter(|site| self.sites.file_of(site).is_some())
+                            .map(|_| {
+                                format!(
+                                    " at {}",
+                                    crate::trace::site_location(&self.sites, self.pending[i].site)
+                                )
+                            })
+                            .unwrap_or_default();
+                        Some((ThreadId(i as u32), format!("waits on {addr:#x}{at}")))
                     }
                     Status::Joining(j) => Some((ThreadId(i as u32), format!("joins {j}"))),
                     _ => None,
@@ -265,13 +277,20 @@ impl ExecState {
 
     /// The current thread waits on `addr`, until notified or, with a deadline,
     /// until the scheduler lets it time out. True when it must park.
-    pub fn block(&mut self, tid: ThreadId, addr: u64, deadline: Option<u64>) -> bool {
+    pub fn block(
+        &mut self,
+        tid: ThreadId,
+        addr: u64,
+        deadline: Option<u64>,
+        site: Option<u32>,
+    ) -> bool {
         let t = &mut self.threads[tid.0 as usize];
         t.status = Status::Waiting { addr, deadline };
         t.notified = false;
         self.waiters.push((addr, tid));
         self.pending[tid.0 as usize] = Op {
             addr,
+            site,
             ..Op::plain(OpKind::Resume)
         };
         self.set_runnable(tid, deadline.is_some());
