@@ -223,3 +223,21 @@ fn std_thread_guests_work_under_dpor() {
         .message
         .contains("a slot was overwritten"));
 }
+
+#[test]
+fn lightweight_threads_with_std_sync_are_exhaustive() {
+    // std's Mutex parks on the host's wait/notify: every lock order, no false deadlock.
+    let r = dpor("dpor_mutex_light", &[], None);
+    let (complete, _) = counts(&r);
+    assert_eq!(complete, 12);
+    // The lost update, on lightweight threads, is the second trace DPOR tries.
+    let r = dpor("dpor_counter_light", &[], None);
+    let f = r.failure.expect("lost update found");
+    assert_eq!(f.index, 1);
+    assert!(f
+        .execution
+        .failure
+        .unwrap()
+        .message
+        .contains("counter is 1"));
+}
