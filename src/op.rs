@@ -43,6 +43,8 @@ pub enum OpKind {
     Join,
     /// Stopping the program: main returning from `_start`, or `proc_exit`.
     Stop,
+    /// A guest-sdk marker; `addr` indexes the execution's marker names.
+    Marker,
 }
 
 impl OpKind {
@@ -57,6 +59,7 @@ impl OpKind {
             OpKind::Resume => "resume",
             OpKind::Join => "join",
             OpKind::Stop => "stop",
+            OpKind::Marker => "marker",
         }
     }
 }

@@ -4,6 +4,7 @@ use crate::op::{Op, OpKind, ThreadId};
 use interlace_guest_sdk::abi::SiteTable;
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// One executed scheduling point.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +17,10 @@ pub struct Step {
     pub step: u64,
     /// Whether a context switch happened right before this step.
     pub switch: bool,
+    /// The thread's name, if the guest gave it one.
+    pub thread_name: Option<Arc<str>>,
+    /// The marker's name, for a marker step.
+    pub marker: Option<Arc<str>>,
 }
 
 /// The (demangled) function a site belongs to, `?` without a name, `-` without a site.
@@ -48,6 +53,18 @@ pub fn site_location(sites: &SiteTable, site: Option<u32>) -> String {
     }
 }
 
+/// `t1`, or `t1:worker` for a named thread (the name cut to 10 characters).
+fn thread_label(step: &Step) -> String {
+    match &step.thread_name {
+        Some(name) => format!(
+            "{}:{}",
+            step.thread,
+            name.chars().take(10).collect::<String>()
+        ),
+        None => step.thread.to_string(),
+    }
+}
+
 fn describe(step: &Step, sites: &SiteTable) -> String {
     let op = &step.op;
     let what = match op.kind {
@@ -70,9 +87,10 @@ fn describe(step: &Step, sites: &SiteTable) -> String {
             )
         }
         OpKind::Resume => format!("{:<8} {:#x}", "resume", op.addr),
+        OpKind::Marker => format!("{:<8} {}", "marker", step.marker.as_deref().unwrap_or("?")),
         k => k.name().to_string(),
     };
-    format!("{:>7}  {:<5} {}", step.step, step.thread.to_string(), what)
+    format!("{:>7}  {:<5} {}", step.step, thread_label(step), what)
 }
 
 /// Renders a trace as runs of consecutive steps per thread, context switches
@@ -109,10 +127,11 @@ pub fn format_trace_with(
         }
     }
     let notable = |s: &Step| {
-        matches!(s.op.kind, OpKind::Memory(_))
-            && !s.op.library
-            && s.op.len > 0
-            && words(&s.op).take(64).any(|w| owner.get(&w) == Some(&None))
+        s.op.kind == OpKind::Marker
+            || (matches!(s.op.kind, OpKind::Memory(_))
+                && !s.op.library
+                && s.op.len > 0
+                && words(&s.op).take(64).any(|w| owner.get(&w) == Some(&None)))
     };
     let mut runs: Vec<&[Step]> = vec![];
     let mut start = 0;
@@ -131,7 +150,7 @@ pub fn format_trace_with(
         let _ = writeln!(out, "  ... {skip} earlier runs ({steps} steps) not shown");
     }
     for run in &runs[skip..] {
-        let _ = writeln!(out, "  -- {} runs --", run[0].thread);
+        let _ = writeln!(out, "  -- {} runs --", thread_label(&run[0]));
         let n = run.len();
         let show = |i: usize| n <= run_lines || i < 2 || i >= n - 2 || notable(&run[i]);
         let mut hidden: Vec<&Step> = vec![];

@@ -36,6 +36,12 @@ pub const NOTIFY: &str = "notify";
 pub const SPAWN: &str = "spawn";
 /// `join(tid: i32)`: blocks until lightweight thread `tid` has returned.
 pub const JOIN: &str = "join";
+/// `marker(name_ptr: i32, name_len: i32)`: a named scheduling point (UTF-8
+/// name in guest memory); the thread pauses there like at any other.
+pub const MARKER: &str = "marker";
+/// `thread_name(name_ptr: i32, name_len: i32)`: names the calling thread in
+/// traces and schedules.
+pub const THREAD_NAME: &str = "thread_name";
 /// Export the guest-sdk provides as the entry point of lightweight threads.
 pub const THREAD_ENTRY: &str = "interlace_thread_entry";
 /// Name under which the instrumenter exports the `__stack_pointer` global, so

@@ -11,4 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+mod marker;
 pub mod thread;
+
+pub use marker::{marker, set_thread_name};

@@ -6,6 +6,7 @@ use super::state::{self, Entry, ExecState};
 use super::ThreadData;
 use crate::op::{Op, OpKind, ThreadId};
 use interlace_guest_sdk::abi::{self, AccessKind};
+use std::sync::Arc;
 use wasmtime::{Caller, Linker};
 
 /// A trap raised by a host function on the guest's behalf.
@@ -105,6 +106,16 @@ enum WaitBegin {
     Blocked { park: bool },
 }
 
+/// Reads a UTF-8 name the guest passed as (ptr, len).
+fn guest_name(st: &ExecState, ptr: i32, len: i32) -> wasmtime::Result<Arc<str>> {
+    let bytes = memory::read(&st.memory, ptr as u32 as u64, len as u32 as u64)
+        .filter(|b| b.len() <= 256)
+        .ok_or_else(|| trap("a marker or thread name out of bounds (or over 256 bytes)"))?;
+    let name =
+        String::from_utf8(bytes).map_err(|_| trap("a marker or thread name is not UTF-8"))?;
+    Ok(Arc::from(name))
+}
+
 /// A spawn (a scheduling point), then the new thread's id, or a negative
 /// errno (EAGAIN, as wasi-threads has it) past the thread limit.
 async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
@@ -119,6 +130,50 @@ async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
 
 pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
     let m = abi::IMPORT_MODULE;
+    linker.func_wrap_async(
+        m,
+        abi::MARKER,
+        |caller: Caller<'_, ThreadData>, (ptr, len): (i32, i32)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                let id = state::with(|st| -> wasmtime::Result<u64> {
+                    let name = guest_name(st, ptr, len)?;
+                    let id = match st.markers.iter().position(|m| *m == name) {
+                        Some(i) => i,
+                        None => {
+                            st.markers.push(name);
+                            st.markers.len() - 1
+                        }
+                    };
+                    Ok(id as u64)
+                })?;
+                yield_at(
+                    tid,
+                    Op {
+                        addr: id,
+                        ..Op::plain(OpKind::Marker)
+                    },
+                )
+                .await;
+                Ok(())
+            })
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        abi::THREAD_NAME,
+        |caller: Caller<'_, ThreadData>, ptr: i32, len: i32| {
+            let tid = caller.data().tid.0 as usize;
+            state::with(|st| -> wasmtime::Result<()> {
+                let name = guest_name(st, ptr, len)?;
+                if st.thread_names.len() <= tid {
+                    st.thread_names.resize(tid + 1, None);
+                }
+                st.thread_names[tid] = Some(name);
+                Ok(())
+            })
+        },
+    )?;
     linker.func_wrap(
         m,
         abi::ACCESS,

@@ -211,6 +211,8 @@ pub fn execute(
         args: Arc::new(args),
         env: Arc::new(cfg.env.clone()),
         max_threads: cfg.max_threads,
+        markers: vec![],
+        thread_names: vec![],
     });
     // Main's first step, `start`, is a scheduling point like any other.
     state::with(|st| {

@@ -77,6 +77,10 @@ pub(crate) struct ExecState {
     pub args: Arc<Vec<String>>,
     pub env: Arc<Vec<String>>,
     pub max_threads: u32,
+    /// Marker names, interned in first-use order.
+    pub markers: Vec<Arc<str>>,
+    /// Names threads gave themselves.
+    pub thread_names: Vec<Option<Arc<str>>>,
 }
 
 thread_local! {
@@ -113,11 +117,16 @@ impl ExecState {
         let op = &self.pending[thread.0 as usize];
         self.scheduler.observe(thread, op);
         if let Some(trace) = &mut self.trace {
+            let marker =
+                (op.kind == OpKind::Marker).then(|| self.markers[op.addr as usize].clone());
+            let thread_name = self.thread_names.get(thread.0 as usize).cloned().flatten();
             trace.push(Step {
                 thread,
                 op: *op,
                 step: self.steps,
                 switch,
+                thread_name,
+                marker,
             });
         }
     }

@@ -171,7 +171,7 @@ fn footprint(op: &Op) -> Footprint {
         OpKind::Spawn => f.writes.push((SPAWN_KEY, 1)),
         OpKind::Resume => f.syncs.push(FUTEX | op.addr),
         OpKind::Stop => f.global = true,
-        OpKind::Start | OpKind::Yield | OpKind::Sleep | OpKind::Join => {}
+        OpKind::Start | OpKind::Yield | OpKind::Sleep | OpKind::Join | OpKind::Marker => {}
     }
     f
 }

@@ -119,7 +119,8 @@ impl RandomScheduler {
             | OpKind::Sleep
             | OpKind::Resume
             | OpKind::Join
-            | OpKind::Stop => USER_PREEMPTION,
+            | OpKind::Stop
+            | OpKind::Marker => USER_PREEMPTION,
         }
     }
 

@@ -137,3 +137,11 @@ fn a_daemon_thread_race_is_found_by_the_random_strategy_too() {
     );
     assert_clean("detached_read", &[]);
 }
+
+#[test]
+fn markers_and_thread_names_show_in_the_trace() {
+    let (code, out, _) = explore("bank_account_markers", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("t1:thread1 marker   read_balance"), "{out}");
+    assert!(out.contains("t2:thread2 marker   write_balance"), "{out}");
+}

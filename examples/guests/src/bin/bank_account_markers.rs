@@ -1,0 +1,41 @@
+//! The bank-account race with guest-sdk markers and thread names: the trace
+//! shows `marker read_balance` / `marker write_balance` for `thread1` and
+//! `thread2`, which is what a schedule of Steps will name.
+use interlace_guest_sdk::{marker, set_thread_name};
+use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::thread;
+
+struct BankAccount {
+    balance: AtomicI64,
+}
+
+impl BankAccount {
+    fn transfer(&self, amount: i64) {
+        marker("read_balance");
+        let current = self.balance.load(SeqCst);
+        let new_balance = current + amount;
+        marker("write_balance");
+        self.balance.store(new_balance, SeqCst);
+    }
+}
+
+fn main() {
+    let account = Arc::new(BankAccount { balance: AtomicI64::new(100) });
+    let threads: Vec<_> = ["thread1", "thread2"]
+        .into_iter()
+        .map(|name| {
+            let account = Arc::clone(&account);
+            thread::spawn(move || {
+                set_thread_name(name);
+                account.transfer(50)
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let balance = account.balance.load(SeqCst);
+    println!("balance = {balance}");
+    assert_eq!(balance, 200, "lost update: balance is {balance} after two transfers of 50 into 100");
+}
