@@ -7,8 +7,8 @@ use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
-    Coverage, DporScheduler, RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler,
-    UniformScheduler,
+    Coverage, DporScheduler, MarkerScheduler, MarkerStep, RandomScheduler, ReplayScheduler,
+    RoundRobinScheduler, Scheduler, UniformScheduler,
 };
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -180,6 +180,54 @@ pub fn replay(program: &Program, schedule: &ScheduleFile, base: &RunConfig) -> R
         Box::new(ReplayScheduler::new(schedule.decisions.clone())),
         &cfg,
     )
+}
+
+/// A schedule of marker steps, as a file or inline JSON holds it:
+/// `{"steps": [{"thread": "t1", "marker": "read_balance"}, ...]}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSchedule {
+    /// Who passes which marker, in order.
+    pub steps: Vec<MarkerStep>,
+}
+
+impl StepSchedule {
+    /// Parses the JSON form; the error says what is wrong with it.
+    pub fn parse(text: &str) -> Result<StepSchedule> {
+        let s: StepSchedule = serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorKind::BadSchedule,
+                format!("not a valid step schedule ({e}); expected {{\"steps\": [{{\"thread\": \"t1\", \"marker\": \"read_balance\"}}, ...]}}"),
+            )
+        })?;
+        if let Some((i, _)) = s
+            .steps
+            .iter()
+            .enumerate()
+            .find(|(_, st)| st.thread.is_empty() || st.marker.is_empty())
+        {
+            return Err(Error::new(
+                ErrorKind::BadSchedule,
+                format!("step {} has an empty thread or marker name", i + 1),
+            ));
+        }
+        Ok(s)
+    }
+}
+
+/// One execution that follows `schedule`; the second value says which step
+/// could not happen (and where every thread stood), if one could not.
+pub fn run_steps(
+    program: &Program,
+    schedule: &StepSchedule,
+    cfg: &RunConfig,
+) -> Result<(Execution, Option<String>)> {
+    let (result, scheduler) = execute(
+        program,
+        Box::new(MarkerScheduler::new(schedule.steps.clone())),
+        cfg,
+    );
+    Ok((result?, scheduler.unsatisfied()))
 }
 
 /// One deterministic execution: round-robin, no preemption inside a slice.

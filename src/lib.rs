@@ -33,7 +33,8 @@ mod trace;
 
 pub use error::{Error, ErrorKind, Result};
 pub use explore::{
-    explore, replay, run, ExploreConfig, ExploreReport, FoundFailure, Strategy, DEFAULT_ITERATIONS,
+    explore, replay, run, run_steps, ExploreConfig, ExploreReport, FoundFailure, StepSchedule,
+    Strategy, DEFAULT_ITERATIONS,
 };
 pub use interlace_guest_sdk::abi::SiteTable;
 pub use op::{Op, OpKind, ThreadId};

@@ -1,9 +1,10 @@
-//! `interlace-wasm run app.wasm -- args`
+//! `interlace-wasm run app.wasm [--schedule S] -- args`
 
 use super::report::failure_report;
 use super::{emit, ModuleArgs};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
+use interlace_wasm::StepSchedule;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -14,14 +15,41 @@ pub struct RunCmd {
     /// Print the interleaving (to stderr) even when the run succeeds.
     #[arg(long)]
     trace: bool,
+    /// Follow a schedule of marker steps: a JSON file, or the JSON itself
+    /// (`{"steps": [{"thread": "t1", "marker": "read_balance"}, ...]}`).
+    #[arg(long, value_name = "FILE|JSON")]
+    schedule: Option<String>,
 }
 
 impl RunCmd {
+    fn steps(&self) -> Result<Option<StepSchedule>> {
+        let Some(s) = &self.schedule else {
+            return Ok(None);
+        };
+        let text = if s.trim_start().starts_with('{') {
+            s.clone()
+        } else {
+            std::fs::read_to_string(s).with_context(|| format!("cannot read schedule file {s}"))?
+        };
+        Ok(Some(StepSchedule::parse(&text)?))
+    }
+
     pub fn execute(self) -> Result<ExitCode> {
+        let steps = self.steps()?;
         let program = self.module.load()?;
         let mut cfg = self.module.run_config()?;
         cfg.trace = true;
-        let execution = interlace_wasm::run(&program, &cfg)?;
+        let (execution, unsatisfied) = match &steps {
+            Some(steps) => interlace_wasm::run_steps(&program, steps, &cfg)?,
+            None => (interlace_wasm::run(&program, &cfg)?, None),
+        };
+        if let Some(why) = unsatisfied {
+            emit(&format!(
+                "SCHEDULE NOT FOLLOWED: {why}\n{}",
+                failure_report(&program, &execution)
+            ));
+            return Ok(ExitCode::from(1));
+        }
         if execution.failure.is_none() {
             let _ = std::io::stdout().write_all(&execution.stdout);
             let _ = std::io::stderr().write_all(&execution.stderr);

@@ -179,6 +179,8 @@ impl ExecState {
                 runnable: &self.runnable,
                 pending: &self.pending,
                 step: self.steps,
+                markers: &self.markers,
+                thread_names: &self.thread_names,
             };
             match self.scheduler.choose(&choice) {
                 Some(t) => {

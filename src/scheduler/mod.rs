@@ -2,19 +2,22 @@
 //! scheduling point where more than one thread could run; it knows no strategy.
 
 mod dpor;
+mod markers;
 mod random;
 mod replay;
 pub mod round_robin;
 mod uniform;
 
 pub use dpor::{DporScheduler, DporStats};
+pub use markers::{MarkerScheduler, MarkerStep};
 pub use random::RandomScheduler;
 
 pub use replay::ReplayScheduler;
 pub use round_robin::RoundRobinScheduler;
 pub use uniform::UniformScheduler;
 
-use crate::op::{Op, ThreadId};
+use crate::op::{Op, OpKind, ThreadId};
+use std::sync::Arc;
 
 /// The state of the program at a scheduling point.
 ///
@@ -30,9 +33,26 @@ pub struct Choice<'a> {
     pub(crate) pending: &'a [Op],
     /// Scheduling points passed so far in this execution.
     pub step: u64,
+    pub(crate) markers: &'a [Arc<str>],
+    pub(crate) thread_names: &'a [Option<Arc<str>>],
 }
 
 impl Choice<'_> {
+    /// The name of the marker `thread` is about to pass, if it is at one.
+    pub fn marker(&self, thread: ThreadId) -> Option<&str> {
+        let op = self.pending(thread);
+        (op.kind == OpKind::Marker)
+            .then(|| self.markers.get(op.addr as usize).map(|m| &**m))
+            .flatten()
+    }
+
+    /// The name `thread` gave itself, if any.
+    pub fn thread_name(&self, thread: ThreadId) -> Option<&str> {
+        self.thread_names
+            .get(thread.0 as usize)
+            .and_then(|n| n.as_deref())
+    }
+
     /// What `thread` does when it runs next.
     pub fn pending(&self, thread: ThreadId) -> &Op {
         &self.pending[thread.0 as usize]
@@ -126,6 +146,10 @@ pub trait Scheduler {
     }
     /// What an exhaustive strategy has covered (None for sampling strategies).
     fn coverage(&self) -> Option<Coverage> {
+        None
+    }
+    /// For a strategy that must follow a given schedule: why it could not.
+    fn unsatisfied(&self) -> Option<String> {
         None
     }
     /// Strategy name, recorded in schedule files.

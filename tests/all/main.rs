@@ -6,4 +6,5 @@ mod examples;
 mod guests;
 mod replay;
 mod runtime;
+mod schedules;
 mod wat_guests;

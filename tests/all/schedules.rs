@@ -1,0 +1,121 @@
+//! Step schedules over guest-sdk markers: the seed's bank-account schedule
+//! reproduces the lost update every time; its reverse never does.
+
+use crate::guests::{cli, code, guest, scratch, stderr, stdout};
+
+const LOST: &str = r#"{"steps": [
+    {"thread": "thread1", "marker": "read_balance"},
+    {"thread": "thread2", "marker": "read_balance"},
+    {"thread": "thread1", "marker": "write_balance"},
+    {"thread": "thread2", "marker": "write_balance"}]}"#;
+
+const SERIAL: &str = r#"{"steps": [
+    {"thread": "thread1", "marker": "read_balance"},
+    {"thread": "thread1", "marker": "write_balance"},
+    {"thread": "thread2", "marker": "read_balance"},
+    {"thread": "thread2", "marker": "write_balance"}]}"#;
+
+#[test]
+fn the_seed_schedule_reproduces_the_lost_update_every_time() {
+    let dir = scratch("schedule-lost");
+    let m = guest("bank_account_markers");
+    let m = m.to_str().unwrap();
+    std::fs::write(dir.join("lost.json"), LOST).unwrap();
+    let first = cli(&dir, &["run", m, "--schedule", "lost.json"]);
+    assert_eq!(code(&first), 1, "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("balance is 150 after two transfers"),
+        "{}",
+        stdout(&first)
+    );
+    for _ in 0..3 {
+        let again = cli(&dir, &["run", m, "--schedule", LOST]);
+        assert_eq!(
+            again.stdout, first.stdout,
+            "the same schedule, the same execution"
+        );
+    }
+    let serial = cli(&dir, &["run", m, "--schedule", SERIAL]);
+    assert_eq!(code(&serial), 0, "{}", stdout(&serial));
+    assert_eq!(stdout(&serial), "balance = 200\n");
+}
+
+#[test]
+fn a_schedule_that_cannot_be_followed_says_which_step_and_where_threads_stood() {
+    let dir = scratch("schedule-unsat");
+    let m = guest("bank_account_markers");
+    let m = m.to_str().unwrap();
+    let out = cli(
+        &dir,
+        &[
+            "run",
+            m,
+            "--schedule",
+            r#"{"steps": [{"thread": "t9", "marker": "read_balance"}]}"#,
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("SCHEDULE NOT FOLLOWED: step 1 (thread `t9`, marker `read_balance`)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("t1 (thread1) waits at marker `read_balance`"),
+        "{text}"
+    );
+    let out = cli(
+        &dir,
+        &[
+            "run",
+            m,
+            "--schedule",
+            r#"{"steps": [{"thread": "thread1", "marker": "nowhere"}]}"#,
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("step 1 (thread `thread1`, marker `nowhere`)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn malformed_schedules_are_input_errors() {
+    let dir = scratch("schedule-bad");
+    let m = guest("bank_account_markers");
+    let m = m.to_str().unwrap();
+    let out = cli(
+        &dir,
+        &["run", m, "--schedule", r#"{"steps": [{"thread": "t1"}]}"#],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("not a valid step schedule (missing field `marker`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(&dir, &["run", m, "--schedule", "missing.json"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("cannot read schedule file missing.json"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(
+        &dir,
+        &[
+            "run",
+            m,
+            "--schedule",
+            r#"{"steps": [{"thread": "", "marker": "x"}]}"#,
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("step 1 has an empty thread or marker name"),
+        "{}",
+        stderr(&out)
+    );
+}
