@@ -7,8 +7,8 @@ use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
-    Coverage, DporScheduler, MarkerScheduler, MarkerStep, RandomScheduler, ReplayScheduler,
-    RoundRobinScheduler, Scheduler, UniformScheduler,
+    Coverage, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep, RandomScheduler,
+    ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler,
 };
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -62,6 +62,8 @@ pub struct ExploreConfig {
     pub strategy: Strategy,
     /// Executions at most (`--iterations`, `--max-executions`).
     pub iterations: u64,
+    /// Preempt only at guest-sdk markers (`--points markers`); not with DPOR.
+    pub markers_only: bool,
     /// Per-execution settings.
     pub run: RunConfig,
 }
@@ -116,6 +118,15 @@ fn run_one(program: &Program, scheduler: Box<dyn Scheduler>, cfg: &RunConfig) ->
 pub fn explore(program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> {
     let start = Instant::now();
     let (mut scheduler, seed) = cfg.strategy.scheduler(cfg.iterations);
+    if cfg.markers_only {
+        if matches!(cfg.strategy, Strategy::Dpor { .. }) {
+            return Err(Error::new(
+                ErrorKind::BadSchedule,
+                "--points markers does not apply to --strategy dpor (DPOR must see every step)",
+            ));
+        }
+        scheduler = Box::new(MarkerPoints::new(scheduler));
+    }
     let name = scheduler.name();
     let mut executions = 0;
     let mut outcomes: BTreeMap<(Option<i32>, Vec<u8>), u64> = BTreeMap::new();

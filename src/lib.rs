@@ -14,7 +14,12 @@
 //!     (func (export "_start")))
 //! "#).unwrap();
 //! let program = Program::new(&wasm, "tiny").unwrap();
-//! let cfg = ExploreConfig { strategy: Strategy::Random { seed: 1 }, iterations: 3, run: RunConfig::default() };
+//! let cfg = ExploreConfig {
+//!     strategy: Strategy::Random { seed: 1 },
+//!     iterations: 3,
+//!     markers_only: false,
+//!     run: RunConfig::default(),
+//! };
 //! let report = explore(&program, &cfg).unwrap();
 //! assert_eq!(report.executions, 3);
 //! assert!(report.failure.is_none());

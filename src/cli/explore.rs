@@ -20,6 +20,14 @@ enum StrategyArg {
     Dpor,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PointsArg {
+    /// Every scheduling point (the instruction level).
+    All,
+    /// Only guest-sdk markers (and yields, blocking, thread ends).
+    Markers,
+}
+
 #[derive(Args)]
 pub struct ExploreCmd {
     #[command(flatten)]
@@ -36,6 +44,10 @@ pub struct ExploreCmd {
     /// DPOR: explore only executions with at most this many preemptions.
     #[arg(long)]
     preemption_bound: Option<u32>,
+    /// Where a thread may be preempted: every scheduling point, or only at
+    /// guest-sdk markers (coarse and fast, as the interlace seed's markers).
+    #[arg(long, value_enum, default_value_t = PointsArg::All)]
+    points: PointsArg,
     /// Where to save a failing schedule [default: <module-stem>.failure.json].
     #[arg(long)]
     save: Option<PathBuf>,
@@ -119,6 +131,7 @@ impl ExploreCmd {
         let cfg = ExploreConfig {
             strategy,
             iterations: self.iterations,
+            markers_only: self.points == PointsArg::Markers,
             run: self.module.run_config()?,
         };
         let report = explore(&program, &cfg)?;

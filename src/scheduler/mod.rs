@@ -2,6 +2,7 @@
 //! scheduling point where more than one thread could run; it knows no strategy.
 
 mod dpor;
+mod marker_points;
 mod markers;
 mod random;
 mod replay;
@@ -9,6 +10,7 @@ pub mod round_robin;
 mod uniform;
 
 pub use dpor::{DporScheduler, DporStats};
+pub use marker_points::MarkerPoints;
 pub use markers::{MarkerScheduler, MarkerStep};
 pub use random::RandomScheduler;
 

@@ -20,6 +20,7 @@ fn dpor(name: &str, args: &[&str], bound: Option<u32>) -> ExploreReport {
             preemption_bound: bound,
         },
         iterations: 100_000,
+        markers_only: false,
         run: RunConfig {
             args: args.iter().map(|s| s.to_string()).collect(),
             ..RunConfig::default()
@@ -118,6 +119,7 @@ fn a_budget_is_reported_as_not_complete() {
             preemption_bound: None,
         },
         iterations: 5,
+        markers_only: false,
         run: RunConfig {
             args: vec!["4".into()],
             ..RunConfig::default()

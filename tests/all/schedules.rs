@@ -119,3 +119,42 @@ fn malformed_schedules_are_input_errors() {
         stderr(&out)
     );
 }
+
+#[test]
+fn exploring_with_markers_as_the_only_points_finds_the_race() {
+    let dir = scratch("points-markers");
+    let m = guest("bank_account_markers");
+    let out = cli(
+        &dir,
+        &[
+            "explore",
+            "--points",
+            "markers",
+            m.to_str().unwrap(),
+            "--save",
+            "s.json",
+        ],
+    );
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("balance is 150"), "{}", stdout(&out));
+    // The saved schedule replays exactly (replay follows decisions, whatever chose them).
+    let replayed = cli(&dir, &["replay", m.to_str().unwrap(), "s.json"]);
+    assert_eq!(code(&replayed), 1);
+    let dpor = cli(
+        &dir,
+        &[
+            "explore",
+            "--points",
+            "markers",
+            "--strategy",
+            "dpor",
+            m.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&dpor), 2);
+    assert!(
+        stderr(&dpor).contains("does not apply to --strategy dpor"),
+        "{}",
+        stderr(&dpor)
+    );
+}
