@@ -126,8 +126,20 @@ impl Scheduler for MarkerScheduler {
         if let Some(t) = keep(&free) {
             return Some(t);
         }
+        let named = choice
+            .runnable
+            .iter()
+            .any(|&t| Self::is(choice, t, &step.thread));
+        let why = if named {
+            format!("`{}` waits at another marker", step.thread)
+        } else {
+            format!(
+                "no runnable thread is named `{}` (it ended, is blocked, or does not exist; threads are named by set_thread_name, or main, t1, t2... in spawn order)",
+                step.thread
+            )
+        };
         self.unsatisfied = Some(format!(
-            "{} could not happen: every runnable thread waits at another marker ({})",
+            "{} could not happen: {why}, and every runnable thread waits at a marker ({})",
             self.step_text(),
             self.last_positions
         ));

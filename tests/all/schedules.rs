@@ -158,3 +158,35 @@ fn exploring_with_markers_as_the_only_points_finds_the_race() {
         stderr(&dpor)
     );
 }
+
+#[test]
+fn a_thread_that_ended_or_waits_elsewhere_is_named_in_the_report() {
+    let dir = scratch("schedule-ended");
+    let m = guest("bank_account_markers");
+    let m = m.to_str().unwrap();
+    // thread1 ends after its write: its third step cannot come.
+    let ended = r#"{"steps": [{"thread": "thread1", "marker": "read_balance"},
+        {"thread": "thread1", "marker": "write_balance"}, {"thread": "thread1", "marker": "read_balance"}]}"#;
+    let out = cli(&dir, &["run", m, "--schedule", ended]);
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("step 3 (thread `thread1`, marker `read_balance`) could not happen"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "no runnable thread is named `thread1` (it ended, is blocked, or does not exist"
+        ),
+        "{text}"
+    );
+    // Out of order: thread1 waits at read_balance, the schedule wants write_balance first.
+    let order = r#"{"steps": [{"thread": "thread1", "marker": "write_balance"}]}"#;
+    let out = cli(&dir, &["run", m, "--schedule", order]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("`thread1` waits at another marker"),
+        "{}",
+        stdout(&out)
+    );
+}
