@@ -118,6 +118,17 @@ impl Program {
         &self.sha256
     }
 
+    /// Exported functions that take and return nothing (test entry points),
+    /// in export order, whose names start with `prefix`.
+    pub fn entry_points(&self, prefix: &str) -> Vec<String> {
+        self.module
+            .exports()
+            .filter(|e| e.name().starts_with(prefix))
+            .filter(|e| matches!(e.ty(), ExternType::Func(f) if f.params().len() == 0 && f.results().len() == 0))
+            .map(|e| e.name().to_string())
+            .collect()
+    }
+
     /// The guest's `argv[0]`.
     pub fn name(&self) -> &str {
         &self.name

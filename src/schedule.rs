@@ -34,6 +34,9 @@ pub struct ScheduleFile {
     pub max_steps: u64,
     /// Seed of the guest's `random_get`.
     pub guest_seed: u64,
+    /// The exported function main ran (`_start` unless a test's).
+    #[serde(default = "default_entry")]
+    pub entry: String,
     /// Guest arguments after `argv[0]`.
     pub args: Vec<String>,
     /// Guest environment.
@@ -46,6 +49,10 @@ pub struct ScheduleFile {
     /// `"0*12 1*3 0"` (thread 0 twelve times, thread 1 three times, thread 0 once).
     #[serde(serialize_with = "rle_out", deserialize_with = "rle_in")]
     pub decisions: Vec<ThreadId>,
+}
+
+fn default_entry() -> String {
+    "_start".to_string()
 }
 
 fn rle_out<S: Serializer>(d: &[ThreadId], s: S) -> Result<S::Ok, S::Error> {
@@ -118,6 +125,7 @@ impl ScheduleFile {
             execution: index,
             max_steps: cfg.max_steps,
             guest_seed: cfg.guest_seed,
+            entry: cfg.entry.clone(),
             args: cfg.args.clone(),
             env: cfg.env.clone(),
             failure: execution.failure.clone(),
@@ -188,6 +196,7 @@ impl ScheduleFile {
             guest_seed: self.guest_seed,
             args: self.args.clone(),
             env: self.env.clone(),
+            entry: self.entry.clone(),
             trace: true,
             ..base.clone()
         }

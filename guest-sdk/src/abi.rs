@@ -47,6 +47,13 @@ pub const THREAD_ENTRY: &str = "interlace_thread_entry";
 /// Name under which the instrumenter exports the `__stack_pointer` global, so
 /// the host can give a lightweight thread its own stack.
 pub const STACK_POINTER_EXPORT: &str = "__interlace_stack_pointer";
+/// Names under which the instrumenter exports wasi-libc's `__wasi_init_tp`
+/// and `__wasm_call_ctors`, which `_start` runs first: the host runs them
+/// before an entry point other than `_start` (a test function).
+pub const INIT_EXPORTS: [(&str, &str); 2] = [
+    ("__wasi_init_tp", "__interlace_init_tp"),
+    ("__wasm_call_ctors", "__interlace_call_ctors"),
+];
 /// Name under which the instrumenter exports `__wasm_init_tls`, so the host
 /// can give a lightweight thread its own thread-local storage.
 pub const INIT_TLS_EXPORT: &str = "__interlace_init_tls";

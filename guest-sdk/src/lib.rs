@@ -15,3 +15,23 @@ mod marker;
 pub mod thread;
 
 pub use marker::{marker, set_thread_name};
+
+/// Exports a test function for `interlace-wasm test`: the export is named
+/// `interlace_test_<name>`, and the tool explores each one like a program.
+///
+/// ```
+/// interlace_guest_sdk::interlace_test! {
+///     fn counter_is_two() {
+///         assert_eq!(1 + 1, 2);
+///     }
+/// }
+/// counter_is_two();
+/// ```
+#[macro_export]
+macro_rules! interlace_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[export_name = concat!("interlace_test_", stringify!($name))]
+        pub extern "C" fn $name() $body
+    };
+}

@@ -87,8 +87,10 @@ pub const SKIPPED_FUNCTIONS: &[&str] = &[
     "__wasm_apply_tls_relocs",
 ];
 
-/// Exports what the host needs to start a guest-sdk lightweight thread: the
-/// stack pointer global and the TLS initialiser (both unexported by default).
+/// Exports what the host needs and wasm does not export by default: the
+/// stack pointer global and the TLS initialiser (to start a guest-sdk
+/// lightweight thread), and what `_start` runs before `main` (to run a test
+/// function instead of `_start`).
 fn export_thread_setup(module: &mut walrus::Module) {
     let sp = module
         .globals
@@ -98,13 +100,18 @@ fn export_thread_setup(module: &mut walrus::Module) {
     if let Some(sp) = sp {
         module.exports.add(abi::STACK_POINTER_EXPORT, sp);
     }
-    let tls = module
-        .funcs
-        .iter()
-        .find(|f| f.name.as_deref() == Some("__wasm_init_tls"))
-        .map(|f| f.id());
-    if let Some(tls) = tls {
-        module.exports.add(abi::INIT_TLS_EXPORT, tls);
+    let funcs = abi::INIT_EXPORTS
+        .into_iter()
+        .chain([("__wasm_init_tls", abi::INIT_TLS_EXPORT)]);
+    for (name, export) in funcs {
+        let f = module
+            .funcs
+            .iter()
+            .find(|f| f.name.as_deref() == Some(name))
+            .map(|f| f.id());
+        if let Some(f) = f {
+            module.exports.add(export, f);
+        }
     }
 }
 

@@ -4,9 +4,11 @@ use super::report::failure_report;
 use super::{emit, ModuleArgs};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use interlace_wasm::{explore, ExploreConfig, ExploreReport, Strategy, DEFAULT_ITERATIONS};
+use interlace_wasm::{
+    explore, ExploreConfig, ExploreReport, Program, RunConfig, Strategy, DEFAULT_ITERATIONS,
+};
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -28,10 +30,9 @@ enum PointsArg {
     Markers,
 }
 
+/// How to explore: shared by `explore` and `test`.
 #[derive(Args)]
-pub struct ExploreCmd {
-    #[command(flatten)]
-    module: ModuleArgs,
+pub struct ExploreOptions {
     /// Exploration strategy.
     #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
     strategy: StrategyArg,
@@ -40,7 +41,7 @@ pub struct ExploreCmd {
     seed: u64,
     /// Executions to run at most.
     #[arg(long, visible_alias = "max-executions", default_value_t = DEFAULT_ITERATIONS)]
-    iterations: u64,
+    pub iterations: u64,
     /// DPOR: explore only executions with at most this many preemptions.
     #[arg(long)]
     preemption_bound: Option<u32>,
@@ -48,6 +49,36 @@ pub struct ExploreCmd {
     /// guest-sdk markers (coarse and fast, as the interlace seed's markers).
     #[arg(long, value_enum, default_value_t = PointsArg::All)]
     points: PointsArg,
+}
+
+impl ExploreOptions {
+    /// The exploration settings around `run`.
+    pub fn config(&self, run: RunConfig) -> Result<ExploreConfig> {
+        if self.preemption_bound.is_some() && !matches!(self.strategy, StrategyArg::Dpor) {
+            anyhow::bail!("--preemption-bound applies to --strategy dpor only");
+        }
+        let strategy = match self.strategy {
+            StrategyArg::Random => Strategy::Random { seed: self.seed },
+            StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
+            StrategyArg::Dpor => Strategy::Dpor {
+                preemption_bound: self.preemption_bound,
+            },
+        };
+        Ok(ExploreConfig {
+            strategy,
+            iterations: self.iterations,
+            markers_only: self.points == PointsArg::Markers,
+            run,
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct ExploreCmd {
+    #[command(flatten)]
+    module: ModuleArgs,
+    #[command(flatten)]
+    options: ExploreOptions,
     /// Where to save a failing schedule [default: <module-stem>.failure.json].
     #[arg(long)]
     save: Option<PathBuf>,
@@ -118,61 +149,65 @@ fn outcomes(report: &ExploreReport) -> String {
 impl ExploreCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let program = self.module.load()?;
-        let strategy = match self.strategy {
-            StrategyArg::Random => Strategy::Random { seed: self.seed },
-            StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
-            StrategyArg::Dpor => Strategy::Dpor {
-                preemption_bound: self.preemption_bound,
-            },
-        };
-        if self.preemption_bound.is_some() && !matches!(self.strategy, StrategyArg::Dpor) {
-            anyhow::bail!("--preemption-bound applies to --strategy dpor only");
-        }
-        let cfg = ExploreConfig {
-            strategy,
-            iterations: self.iterations,
-            markers_only: self.points == PointsArg::Markers,
-            run: self.module.run_config()?,
-        };
+        let cfg = self.options.config(self.module.run_config()?)?;
         let report = explore(&program, &cfg)?;
-        let Some(found) = &report.failure else {
-            emit(&format!(
-                "no failing interleaving: {}\n{}\n",
-                summary(&report, self.iterations),
-                outcomes(&report)
-            ));
-            return Ok(ExitCode::SUCCESS);
-        };
-        let path = self.save.clone().unwrap_or_else(|| {
-            let stem = self
-                .module
-                .module
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            PathBuf::from(format!("{stem}.failure.json"))
-        });
-        // The schedule reaches the disk before anything is printed.
-        found.schedule.save(&path)?;
-        let mut out = String::new();
-        let how = match (&report.coverage, report.seed) {
-            (None, Some(seed)) => format!(" (strategy {}, seed {seed})", report.strategy),
-            _ => format!(": {}", summary(&report, self.iterations)),
-        };
-        let _ = writeln!(
-            out,
-            "found a failing interleaving in execution {}{how}",
-            found.index + 1
-        );
-        let _ = writeln!(out, "schedule saved to {}", path.display());
-        let _ = writeln!(
-            out,
-            "replay it with: interlace-wasm replay {} {}",
-            self.module.module.display(),
-            path.display()
-        );
-        out.push_str(&failure_report(&program, &found.execution));
-        emit(&out);
-        Ok(ExitCode::from(1))
+        let stem = self
+            .module
+            .module
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = self
+            .save
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("{stem}.failure.json")));
+        let (code, text) = verdict(
+            &program,
+            &report,
+            cfg.iterations,
+            &path,
+            &self.module.module,
+        )?;
+        emit(&text);
+        Ok(code)
     }
+}
+
+/// The report of one exploration; a failing schedule is saved to `path`
+/// before the text exists.
+pub fn verdict(
+    program: &Program,
+    report: &ExploreReport,
+    iterations: u64,
+    path: &Path,
+    module: &Path,
+) -> Result<(ExitCode, String)> {
+    let Some(found) = &report.failure else {
+        let text = format!(
+            "no failing interleaving: {}\n{}\n",
+            summary(report, iterations),
+            outcomes(report)
+        );
+        return Ok((ExitCode::SUCCESS, text));
+    };
+    found.schedule.save(path)?;
+    let mut out = String::new();
+    let how = match (&report.coverage, report.seed) {
+        (None, Some(seed)) => format!(" (strategy {}, seed {seed})", report.strategy),
+        _ => format!(": {}", summary(report, iterations)),
+    };
+    let _ = writeln!(
+        out,
+        "found a failing interleaving in execution {}{how}",
+        found.index + 1
+    );
+    let _ = writeln!(out, "schedule saved to {}", path.display());
+    let _ = writeln!(
+        out,
+        "replay it with: interlace-wasm replay {} {}",
+        module.display(),
+        path.display()
+    );
+    out.push_str(&failure_report(program, &found.execution));
+    Ok((ExitCode::from(1), out))
 }

@@ -5,6 +5,7 @@ mod instrument;
 mod replay;
 mod report;
 mod run;
+mod test;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -32,6 +33,8 @@ enum Command {
     Run(run::RunCmd),
     /// Write the instrumented module and print what was instrumented.
     Instrument(instrument::InstrumentCmd),
+    /// Explore every exported test function (by name prefix), like `cargo test`.
+    Test(test::TestCmd),
 }
 
 impl Cli {
@@ -42,6 +45,7 @@ impl Cli {
             Command::Replay(c) => c.execute(),
             Command::Run(c) => c.execute(),
             Command::Instrument(c) => c.execute(),
+            Command::Test(c) => c.execute(),
         }
     }
 }
@@ -85,6 +89,9 @@ pub struct ModuleArgs {
     /// Environment variable for the guest (KEY=VALUE, repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
+    /// The exported function the main thread runs.
+    #[arg(long, default_value = "_start")]
+    pub entry: String,
     /// Run the module as given, without instrumenting it (for differential checks).
     #[arg(long, hide = true)]
     pub uninstrumented: bool,
@@ -128,6 +135,7 @@ impl ModuleArgs {
             args: self.guest_args.clone(),
             env: self.env.clone(),
             guest_seed: self.guest_seed,
+            entry: self.entry.clone(),
             ..RunConfig::default()
         })
     }

@@ -54,6 +54,8 @@ pub struct RunConfig {
     pub trace: bool,
     /// Threads an execution may create.
     pub max_threads: u32,
+    /// The exported function the main thread runs (`_start`, or a test's).
+    pub entry: String,
 }
 
 impl Default for RunConfig {
@@ -66,6 +68,7 @@ impl Default for RunConfig {
             guest_seed: 0,
             trace: false,
             max_threads: DEFAULT_MAX_THREADS,
+            entry: "_start".to_string(),
         }
     }
 }
@@ -89,15 +92,30 @@ fn thread_future(
     linker: &Rc<Linker<ThreadData>>,
     mut store: Store<ThreadData>,
     entry: Entry,
+    main_entry: &Rc<str>,
 ) -> ThreadFuture {
     let linker = linker.clone();
+    let main_entry = main_entry.clone();
     let module = program.module.clone();
     Box::pin(async move {
         let instance = linker.instantiate_async(&mut store, &module).await?;
         match entry {
             Entry::Main => {
+                if &*main_entry != "_start" {
+                    // What `_start` does before `main`: thread pointer, constructors.
+                    for (_, export) in abi::INIT_EXPORTS {
+                        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, export) {
+                            init.call_async(&mut store, ()).await?;
+                        }
+                    }
+                }
                 instance
-                    .get_typed_func::<(), ()>(&mut store, "_start")?
+                    .get_typed_func::<(), ()>(&mut store, &main_entry)
+                    .map_err(|_| {
+                        wasmtime::Error::new(SetupError(format!(
+                            "the module exports no function `{main_entry}` taking and returning nothing; list its exports with a wasm tool, or drop --entry"
+                        )))
+                    })?
                     .call_async(&mut store, ())
                     .await
             }
@@ -186,6 +204,7 @@ pub fn execute(
         return (Err(engine_err(e)), scheduler);
     }
     let linker = Rc::new(linker);
+    let main_entry: Rc<str> = Rc::from(cfg.entry.as_str());
     let mut args = vec![program.name().to_string()];
     args.extend(cfg.args.iter().cloned());
     let choose_always = scheduler.choose_always();
@@ -238,7 +257,13 @@ pub fn execute(
         if !started[i] {
             started[i] = true;
             let entry = state::with(|st| st.threads[i].entry);
-            futures[i] = Some(thread_future(program, &linker, new_store(cur), entry));
+            futures[i] = Some(thread_future(
+                program,
+                &linker,
+                new_store(cur),
+                entry,
+                &main_entry,
+            ));
         }
         let Some(fut) = &mut futures[i] else {
             // Its entry point returned and it waited at its `stop`: now it stops the program.

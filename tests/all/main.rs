@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod dpor;
+mod entries;
 mod examples;
 mod guests;
 mod replay;

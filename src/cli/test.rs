@@ -1,0 +1,73 @@
+//! `interlace-wasm test app.wasm`: explore every exported test function.
+
+use super::explore::{verdict, ExploreOptions};
+use super::{emit, ModuleArgs};
+use anyhow::Result;
+use clap::Args;
+use interlace_wasm::explore;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct TestCmd {
+    #[command(flatten)]
+    module: ModuleArgs,
+    #[command(flatten)]
+    options: ExploreOptions,
+    /// Exported functions whose names start with this are tests.
+    #[arg(long, default_value = "interlace_test_")]
+    prefix: String,
+}
+
+impl TestCmd {
+    pub fn execute(self) -> Result<ExitCode> {
+        let program = self.module.load()?;
+        let tests = program.entry_points(&self.prefix);
+        if tests.is_empty() {
+            anyhow::bail!(
+                "the module exports no function whose name starts with `{}`; export tests with interlace_guest_sdk::interlace_test!",
+                self.prefix
+            );
+        }
+        let stem = self
+            .module
+            .module
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        emit(&format!("running {} tests\n", tests.len()));
+        let mut failed = vec![];
+        for name in &tests {
+            let mut run = self.module.run_config()?;
+            run.entry = name.clone();
+            let cfg = self.options.config(run)?;
+            let report = explore(&program, &cfg)?;
+            let path = PathBuf::from(format!("{stem}.{name}.failure.json"));
+            let (_, text) = verdict(
+                &program,
+                &report,
+                cfg.iterations,
+                &path,
+                &self.module.module,
+            )?;
+            if report.failure.is_some() {
+                emit(&format!("test {name} ... FAILED\n{text}"));
+                failed.push(name.clone());
+            } else {
+                let first = text.lines().next().unwrap_or_default();
+                emit(&format!("test {name} ... ok ({first})\n"));
+            }
+        }
+        let passed = tests.len() - failed.len();
+        if failed.is_empty() {
+            emit(&format!("\ntest result: ok. {passed} passed; 0 failed\n"));
+            return Ok(ExitCode::SUCCESS);
+        }
+        emit(&format!(
+            "\nfailures:\n    {}\n\ntest result: FAILED. {passed} passed; {} failed\n",
+            failed.join("\n    "),
+            failed.len()
+        ));
+        Ok(ExitCode::from(1))
+    }
+}
