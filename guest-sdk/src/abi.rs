@@ -39,6 +39,9 @@ pub const JOIN: &str = "join";
 /// `marker(name_ptr: i32, name_len: i32)`: a named scheduling point (UTF-8
 /// name in guest memory); the thread pauses there like at any other.
 pub const MARKER: &str = "marker";
+/// `marker_id(id: i32)`: a comment marker the instrumenter placed; its name
+/// is `SiteTable::markers[id]`.
+pub const MARKER_ID: &str = "marker_id";
 /// `thread_name(name_ptr: i32, name_len: i32)`: names the calling thread in
 /// traces and schedules.
 pub const THREAD_NAME: &str = "thread_name";
@@ -206,6 +209,9 @@ pub struct SiteTable {
     pub files: Vec<String>,
     /// Sites, indexed by site id.
     pub sites: Vec<Site>,
+    /// Names of the comment markers (`// interlace: name`) the instrumenter
+    /// placed, indexed by the id passed to [`MARKER_ID`].
+    pub markers: Vec<String>,
 }
 
 impl SiteTable {
@@ -301,7 +307,7 @@ fn read_leb_u32(b: &[u8]) -> Option<(u32, usize)> {
     None
 }
 
-const MAGIC: &[u8; 4] = b"ILS2";
+const MAGIC: &[u8; 4] = b"ILS3";
 
 impl SiteTable {
     /// Serialises the table (little-endian, fixed-width fields).
@@ -331,6 +337,11 @@ impl SiteTable {
             out.extend_from_slice(&s.file.to_le_bytes());
             out.extend_from_slice(&s.line.to_le_bytes());
             out.extend_from_slice(&s.column.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.markers.len() as u32).to_le_bytes());
+        for m in &self.markers {
+            out.extend_from_slice(&(m.len() as u32).to_le_bytes());
+            out.extend_from_slice(m.as_bytes());
         }
         out
     }
@@ -394,6 +405,14 @@ impl SiteTable {
                 library,
             });
         }
+        let nmarkers = r.u32()? as usize;
+        let mut markers = Vec::with_capacity(nmarkers.min(1 << 16));
+        for _ in 0..nmarkers {
+            let len = r.u32()? as usize;
+            let name = core::str::from_utf8(r.take(len)?)
+                .map_err(|_| DecodeError("marker name is not UTF-8"))?;
+            markers.push(name.to_string());
+        }
         if r.pos != bytes.len() {
             return Err(DecodeError("trailing bytes"));
         }
@@ -402,6 +421,7 @@ impl SiteTable {
             funcs,
             files,
             sites,
+            markers,
         })
     }
 }
@@ -455,6 +475,7 @@ mod tests {
                 library: true,
             }],
             files: vec!["src/main.rs".into()],
+            markers: vec!["read_balance".into()],
         };
         assert_eq!(SiteTable::decode(&t.encode()).unwrap(), t);
         assert!(SiteTable::decode(&t.encode()[..10]).is_err());

@@ -14,6 +14,16 @@ pub enum Error {
     /// More than one shared memory.
     #[error("the module has {0} shared memories; interlace-wasm supports exactly one")]
     MultipleSharedMemories(usize),
+    /// A `// interlace: name` comment gates no code that the line table knows.
+    #[error("cannot place marker `{name}` at {file}:{line}: the line it gates has no shared-memory access or atomic (put it after such a statement or on the line before one, and build the guest with debug line info)")]
+    MarkerNotPlaced {
+        /// Source file.
+        file: String,
+        /// Line of the comment.
+        line: u32,
+        /// Marker name.
+        name: String,
+    },
     /// The module already carries an interlace site table.
     #[error("the module is already instrumented by interlace-wasm; pass the original module")]
     AlreadyInstrumented,

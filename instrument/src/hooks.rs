@@ -15,6 +15,8 @@ pub(crate) struct Hooks {
     pub wait64: FunctionId,
     /// Host import replacing `memory.atomic.notify`.
     pub notify: FunctionId,
+    /// Host import for comment markers, added only when there are some.
+    pub marker_id: Option<FunctionId>,
 }
 
 impl Hooks {
@@ -48,6 +50,7 @@ impl Hooks {
             wait32,
             wait64,
             notify,
+            marker_id: None,
         }
     }
 }

@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod comments;
 mod dwarf;
 mod error;
 mod hooks;
@@ -143,20 +144,32 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
     let shared = shared[0];
 
     let targets: Vec<walrus::FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
-    let hooks = hooks::Hooks::add(&mut module);
+    let mut hooks = hooks::Hooks::add(&mut module);
 
     let sections = abi::sections(wasm);
+    let (found, marker_names) = comments::find(&sections);
+    let marker_lines = comments::MarkerLines::new(found, &marker_names);
+    if !marker_lines.is_empty() {
+        let ty = module.types.add(&[walrus::ValType::I32], &[]);
+        hooks.marker_id = Some(
+            module
+                .add_import_func(abi::IMPORT_MODULE, abi::MARKER_ID, ty)
+                .0,
+        );
+    }
     let locator = dwarf::Locator::new(&sections);
     let code_start = sections
         .iter()
         .find(|s| s.id == 10)
         .map_or(0, |s| s.payload_offset as u32);
 
+    let mut placed = std::collections::HashSet::new();
     let mut table = SiteTable {
         granularity: config.granularity,
         funcs: Vec::new(),
         files: Vec::new(),
         sites: Vec::new(),
+        markers: marker_names,
     };
     let mut instrumented = 0;
     let mut skipped = 0;
@@ -173,6 +186,12 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
             &mut module,
             id,
             shared,
+            &mut passes::Markers {
+                lines: &marker_lines,
+                locator: &locator,
+                code_start,
+                placed: &mut placed,
+            },
             &hooks,
             config.granularity,
             func_index,
@@ -186,6 +205,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         }
         instrumented += 1;
     }
+    marker_lines.check_placed(&placed)?;
     // Code offsets relative to the code section payload, as DWARF has them.
     // Code without line info in a module that has some is prebuilt library
     // code (wasi-libc's assembly, say).

@@ -116,6 +116,25 @@ fn guest_name(st: &ExecState, ptr: i32, len: i32) -> wasmtime::Result<Arc<str>> 
     Ok(Arc::from(name))
 }
 
+/// The scheduling point of marker `name`.
+async fn pass_marker(tid: ThreadId, name: Arc<str>) {
+    let id = state::with(|st| match st.markers.iter().position(|m| *m == name) {
+        Some(i) => i,
+        None => {
+            st.markers.push(name);
+            st.markers.len() - 1
+        }
+    });
+    yield_at(
+        tid,
+        Op {
+            addr: id as u64,
+            ..Op::plain(OpKind::Marker)
+        },
+    )
+    .await;
+}
+
 /// A spawn (a scheduling point), then the new thread's id, or a negative
 /// errno (EAGAIN, as wasi-threads has it) past the thread limit.
 async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
@@ -136,25 +155,26 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         |caller: Caller<'_, ThreadData>, (ptr, len): (i32, i32)| {
             let tid = caller.data().tid;
             Box::new(async move {
-                let id = state::with(|st| -> wasmtime::Result<u64> {
-                    let name = guest_name(st, ptr, len)?;
-                    let id = match st.markers.iter().position(|m| *m == name) {
-                        Some(i) => i,
-                        None => {
-                            st.markers.push(name);
-                            st.markers.len() - 1
-                        }
-                    };
-                    Ok(id as u64)
-                })?;
-                yield_at(
-                    tid,
-                    Op {
-                        addr: id,
-                        ..Op::plain(OpKind::Marker)
-                    },
-                )
-                .await;
+                let name = state::with(|st| guest_name(st, ptr, len))?;
+                pass_marker(tid, name).await;
+                Ok(())
+            })
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::MARKER_ID,
+        |caller: Caller<'_, ThreadData>, (id,): (i32,)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                let name = state::with(|st| {
+                    st.sites
+                        .markers
+                        .get(id as u32 as usize)
+                        .map(|n| Arc::from(n.as_str()))
+                });
+                let name = name.ok_or_else(|| trap(format!("unknown comment marker {id}")))?;
+                pass_marker(tid, name).await;
                 Ok(())
             })
         },

@@ -190,3 +190,61 @@ fn a_thread_that_ended_or_waits_elsewhere_is_named_in_the_report() {
         stdout(&out)
     );
 }
+
+#[test]
+fn comment_markers_gate_statements_as_in_the_seed() {
+    let dir = scratch("comment-markers");
+    for (name, read, write, lost) in [
+        (
+            "bank_account_comments",
+            "read_balance",
+            "write_balance",
+            "balance is 150",
+        ),
+        (
+            "counter_comments",
+            "read_value",
+            "write_value",
+            "counter is 1",
+        ),
+    ] {
+        let m = guest(name);
+        let m = m.to_str().unwrap();
+        let step = |t: &str, mk: &str| format!(r#"{{"thread": "{t}", "marker": "{mk}"}}"#);
+        let racy = format!(
+            r#"{{"steps": [{}, {}, {}, {}]}}"#,
+            step("thread1", read),
+            step("thread2", read),
+            step("thread1", write),
+            step("thread2", write)
+        );
+        let serial = format!(
+            r#"{{"steps": [{}, {}, {}, {}]}}"#,
+            step("thread1", read),
+            step("thread1", write),
+            step("thread2", read),
+            step("thread2", write)
+        );
+        for _ in 0..2 {
+            let out = cli(&dir, &["run", m, "--schedule", &racy]);
+            assert_eq!(code(&out), 1, "{name}: {}", stdout(&out));
+            assert!(stdout(&out).contains(lost), "{name}: {}", stdout(&out));
+        }
+        let out = cli(&dir, &["run", m, "--schedule", &serial]);
+        assert_eq!(code(&out), 0, "{name}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_comment_marker_that_gates_nothing_is_an_error_naming_file_and_line() {
+    let dir = scratch("bad-comment-marker");
+    let m = guest("bad_comment_marker");
+    let out = cli(&dir, &["explore", m.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot place marker `nowhere` at ")
+            && err.contains("bad_comment_marker.rs:6"),
+        "{err}"
+    );
+}

@@ -3,9 +3,12 @@
 
 mod classify;
 
+use crate::comments::MarkerLines;
+use crate::dwarf::Locator;
 use crate::hooks::Hooks;
 use classify::{classify, Action};
 use interlace_guest_sdk::abi::{AccessKind, Granularity, Site, NO_FILE};
+use std::collections::HashSet;
 use walrus::ir::{self, Instr, InstrLocId, InstrSeqId, LegacyCatch, Value};
 use walrus::{FunctionId, FunctionKind, LocalId, Module, ModuleLocals, ValType};
 
@@ -74,6 +77,7 @@ pub(crate) fn rewrite_function(
     module: &mut Module,
     id: FunctionId,
     shared: walrus::MemoryId,
+    markers: &mut Markers<'_, '_>,
     hooks: &Hooks,
     granularity: Granularity,
     func_index: u32,
@@ -86,6 +90,8 @@ pub(crate) fn rewrite_function(
     let entry = func.entry_block();
     let mut cx = Rewriter {
         locals,
+        markers,
+        placed_here: vec![],
         hooks,
         shared,
         granularity,
@@ -96,8 +102,11 @@ pub(crate) fn rewrite_function(
     cx.rewrite(func, entry);
 }
 
-struct Rewriter<'a> {
+struct Rewriter<'a, 'm, 'w> {
     locals: &'a mut ModuleLocals,
+    /// Comment markers to place, and which this function has placed.
+    markers: &'a mut Markers<'m, 'w>,
+    placed_here: Vec<u32>,
     hooks: &'a Hooks,
     shared: walrus::MemoryId,
     granularity: Granularity,
@@ -106,7 +115,33 @@ struct Rewriter<'a> {
     scratch: Scratch,
 }
 
-impl Rewriter<'_> {
+/// Comment markers to place: the gated lines, where instructions come from,
+/// and the lines placed so far.
+pub(crate) struct Markers<'a, 'w> {
+    pub lines: &'a MarkerLines,
+    pub locator: &'a Locator<'w>,
+    /// Module offset of the code section payload (DWARF addresses start there).
+    pub code_start: u32,
+    pub placed: &'a mut HashSet<(String, u32)>,
+}
+
+impl Rewriter<'_, '_, '_> {
+    /// The marker to put before the scheduling point at `loc`: the first one
+    /// of a gated line in this function.
+    fn marker_before(&mut self, loc: InstrLocId) -> Option<u32> {
+        let m = &mut *self.markers;
+        let src = m
+            .locator
+            .locate(u64::from(loc.data().wrapping_sub(m.code_start)))?;
+        let id = m.lines.at(&src.file, src.line)?;
+        if self.placed_here.contains(&id) {
+            return None;
+        }
+        self.placed_here.push(id);
+        m.placed.insert((src.file, src.line));
+        Some(id)
+    }
+
     fn site(
         &mut self,
         kind: AccessKind,
@@ -143,8 +178,15 @@ impl Rewriter<'_> {
             for child in children(&instr) {
                 self.rewrite(func, child);
             }
+            let action = classify(&instr, self.shared, self.granularity);
+            if let (false, Some(marker)) = (matches!(action, Action::Keep), self.hooks.marker_id) {
+                if let Some(id) = self.marker_before(loc) {
+                    new.push((i32_const(id), loc));
+                    new.push((call(marker), loc));
+                }
+            }
             let mut emit = |i: Instr| new.push((i, loc));
-            match classify(&instr, self.shared, self.granularity) {
+            match action {
                 Action::Keep => emit(instr),
                 Action::Access {
                     kind,
