@@ -192,7 +192,7 @@ fn a_thread_that_ended_or_waits_elsewhere_is_named_in_the_report() {
 }
 
 #[test]
-fn comment_markers_gate_statements_as_in_the_seed() {
+fn call_and_comment_markers_gate_statements_as_in_the_seed() {
     let dir = scratch("comment-markers");
     for (name, read, write, lost) in [
         (
@@ -203,6 +203,18 @@ fn comment_markers_gate_statements_as_in_the_seed() {
         ),
         (
             "counter_comments",
+            "read_value",
+            "write_value",
+            "counter is 1",
+        ),
+        (
+            "bank_account_markers",
+            "read_balance",
+            "write_balance",
+            "balance is 150",
+        ),
+        (
+            "counter_markers",
             "read_value",
             "write_value",
             "counter is 1",
