@@ -151,12 +151,7 @@ impl ExploreCmd {
         let program = self.module.load()?;
         let cfg = self.options.config(self.module.run_config()?)?;
         let report = explore(&program, &cfg)?;
-        let stem = self
-            .module
-            .module
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = self.module.stem();
         let path = self
             .save
             .clone()

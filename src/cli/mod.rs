@@ -122,6 +122,14 @@ impl ModuleArgs {
         Program::new(&wasm, &name).with_context(|| format!("cannot load {}", self.module.display()))
     }
 
+    /// The module's file name without extension, for default output names.
+    pub fn stem(&self) -> String {
+        self.module
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// The per-execution configuration.
     pub fn run_config(&self) -> Result<RunConfig> {
         for e in &self.env {

@@ -29,12 +29,7 @@ impl TestCmd {
                 self.prefix
             );
         }
-        let stem = self
-            .module
-            .module
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = self.module.stem();
         emit(&format!("running {} tests\n", tests.len()));
         let mut failed = vec![];
         for name in &tests {
