@@ -79,27 +79,6 @@ pub const PREVIEW1_FUNCTIONS: &[&str] = &[
     "sock_shutdown",
 ];
 
-/// The preview1 functions implemented here; the rest answer ENOSYS.
-const IMPLEMENTED: &[&str] = &[
-    "args_get",
-    "args_sizes_get",
-    "environ_get",
-    "environ_sizes_get",
-    "clock_res_get",
-    "clock_time_get",
-    "fd_write",
-    "fd_read",
-    "fd_close",
-    "fd_fdstat_get",
-    "fd_prestat_get",
-    "fd_prestat_dir_name",
-    "fd_seek",
-    "proc_exit",
-    "random_get",
-    "sched_yield",
-    "poll_oneoff",
-];
-
 /// `proc_exit` unwinds the calling thread with this error.
 #[derive(Debug)]
 pub(crate) struct ProcExit(pub i32);
@@ -265,6 +244,18 @@ pub(crate) fn add_to_linker(
     linker: &mut Linker<ThreadData>,
     imports: &[(String, FuncType)],
 ) -> wasmtime::Result<()> {
+    // Every imported preview1 function answers ENOSYS first, so guests that
+    // merely import one link; the implementations below shadow their stubs.
+    for (name, ty) in imports {
+        let results: Vec<ValType> = ty.results().collect();
+        if results.len() != 1 || !matches!(results[0], ValType::I32) {
+            continue;
+        }
+        linker.func_new(MODULE, name, ty.clone(), |_, _, results: &mut [Val]| {
+            results[0] = Val::I32(ENOSYS);
+            Ok(())
+        })?;
+    }
     linker.func_wrap(MODULE, "args_get", |_: Ctx, argv: i32, buf: i32| {
         state::with(|st| write_strings(st, &st.args.clone(), argv, buf))
     })?;
@@ -387,19 +378,5 @@ pub(crate) fn add_to_linker(
             Box::new(poll_oneoff(tid, i, o, n, e))
         },
     )?;
-    // The rest of preview1: ENOSYS, so that guests that only import them link.
-    for (name, ty) in imports {
-        if IMPLEMENTED.contains(&name.as_str()) {
-            continue;
-        }
-        let results: Vec<ValType> = ty.results().collect();
-        if results.len() != 1 || !matches!(results[0], ValType::I32) {
-            continue;
-        }
-        linker.func_new(MODULE, name, ty.clone(), |_, _, results: &mut [Val]| {
-            results[0] = Val::I32(ENOSYS);
-            Ok(())
-        })?;
-    }
     Ok(())
 }

@@ -488,6 +488,27 @@ impl DporScheduler {
         }
     }
 
+    /// Whether replayed point `i` finds the state it recorded (same runnable
+    /// threads, same pending operations); records a divergence otherwise.
+    fn replay_matches(&mut self, i: usize, choice: &Choice<'_>) -> bool {
+        let node = &self.nodes[i];
+        let same = node.enabled == choice.runnable
+            && node
+                .enabled
+                .iter()
+                .zip(&node.pending)
+                .all(|(&t, op)| choice.pending(t) == op);
+        if !same {
+            self.divergence.get_or_insert_with(|| {
+                format!(
+                    "DPOR replay found a different state at step {} (nondeterministic guest?)",
+                    i + 1
+                )
+            });
+        }
+        same
+    }
+
     /// A step while the only thread is the first one (nothing spawned yet):
     /// it cannot race, and everything it does happens before any other
     /// thread's first step (through the spawn), so only its clock and the
@@ -497,13 +518,7 @@ impl DporScheduler {
         let i = self.events.len();
         let op = *choice.pending(t);
         if i < self.nodes.len() {
-            if self.nodes[i].enabled != choice.runnable || self.nodes[i].pending[0] != op {
-                self.divergence.get_or_insert_with(|| {
-                    format!(
-                        "DPOR replay found a different state at step {} (nondeterministic guest?)",
-                        i + 1
-                    )
-                });
+            if !self.replay_matches(i, choice) {
                 return None;
             }
         } else {
@@ -631,24 +646,17 @@ impl Scheduler for DporScheduler {
         if self.spawn_clocks.len() == 1 && choice.runnable.len() == 1 {
             return self.alone(choice);
         }
-        let pending: Vec<Op> = choice
-            .runnable
-            .iter()
-            .map(|&t| *choice.pending(t))
-            .collect();
         let chosen = if i < self.nodes.len() {
-            let node = &self.nodes[i];
-            if node.enabled != choice.runnable || node.pending != pending {
-                self.divergence.get_or_insert_with(|| {
-                    format!(
-                        "DPOR replay found a different state at step {} (nondeterministic guest?)",
-                        i + 1
-                    )
-                });
+            if !self.replay_matches(i, choice) {
                 return None;
             }
-            node.chosen
+            self.nodes[i].chosen
         } else {
+            let pending: Vec<Op> = choice
+                .runnable
+                .iter()
+                .map(|&t| *choice.pending(t))
+                .collect();
             let prev = self.nodes.last();
             let preemptions = prev.map_or(0, |p| p.preemptions + p.is_preemption(p.chosen) as u32);
             let sleep: Vec<(ThreadId, Op)> = std::mem::take(&mut self.next_sleep)
