@@ -183,23 +183,43 @@ fn main() {
     }
 
     // 6. DPOR: executions, sleep-set blocked, time, executions/s.
-    println!("\nDPOR (source-DPOR with sleep sets; budget 20000 executions):");
+    println!("\nDPOR (source-DPOR with sleep sets; budget 20000 executions on lightweight threads, 5000 with std::thread; first failure noted; the search goes on after it):");
     println!(
-        "  {:<28} {:>10} {:>9} {:>9} {:>10} {:>9} {:>8}",
-        "program", "granularity", "complete", "blocked", "exhausted", "time", "exec/s"
+        "  {:<28} {:>10} {:>7} {:>9} {:>9} {:>10} {:>9} {:>8} {:>8}",
+        "program",
+        "granularity",
+        "library",
+        "complete",
+        "blocked",
+        "exhausted",
+        "time",
+        "exec/s",
+        "failure"
     );
-    let dpor = |name: &str, arg: Option<u32>, g: Granularity| {
+    let dpor_with = |name: &str, arg: Option<u32>, g: Granularity, blocks: bool| {
         let p = load(&read(name), Some(g));
         let cfg = RunConfig {
             args: arg.map(|n| vec![n.to_string()]).unwrap_or_default(),
             ..RunConfig::default()
         };
+        let budget = if name.starts_with("dpor_") && name != "dpor_readers_std" {
+            20_000
+        } else {
+            5_000
+        };
         let start = Instant::now();
-        let mut s: Box<dyn Scheduler> = Box::new(DporScheduler::new(None, 20_000));
+        let mut s: Box<dyn Scheduler> =
+            Box::new(DporScheduler::new(None, budget).library_blocks(blocks));
+        let mut first_failure = None;
+        let mut n = 0u64;
         while s.next_execution() {
+            n += 1;
             let (r, back) = execute(&p, s, &cfg);
             s = back;
-            r.expect("execution");
+            let outcome = r.expect("execution");
+            if first_failure.is_none() && outcome.failure.is_some() {
+                first_failure = Some(n);
+            }
         }
         let t = start.elapsed();
         let c = s.coverage().unwrap();
@@ -212,8 +232,10 @@ fn main() {
         } else {
             "atomics"
         };
+        let lib = if blocks { "blocks" } else { "steps" };
+        let failure = first_failure.map_or("-".to_string(), |n| format!("exec {n}"));
         println!(
-            "  {label:<28} {gran:>10} {:>9} {:>9} {:>10} {:>8.2?} {:>8.0}",
+            "  {label:<28} {gran:>10} {lib:>7} {:>9} {:>9} {:>10} {:>8.2?} {:>8.0} {failure:>8}",
             c.complete,
             c.sleep_blocked,
             c.exhausted,
@@ -221,6 +243,7 @@ fn main() {
             c.executions as f64 / t.as_secs_f64()
         );
     };
+    let dpor = |name: &str, arg: Option<u32>, g: Granularity| dpor_with(name, arg, g, true);
     for n in 2..=5 {
         dpor("dpor_lastzero", Some(n), Granularity::All);
     }
@@ -232,10 +255,20 @@ fn main() {
     }
     dpor("dpor_seed", None, Granularity::All);
     for n in [0, 1] {
-        dpor("dpor_readers_std", Some(n), Granularity::AtomicsOnly);
-        dpor("dpor_readers_std", Some(n), Granularity::All);
+        for blocks in [true, false] {
+            dpor_with("dpor_readers_std", Some(n), Granularity::All, blocks);
+        }
     }
-    for name in ["spsc_ring", "condvar_handoff", "atomic_counter"] {
-        dpor(name, None, Granularity::AtomicsOnly);
+    for name in [
+        "spsc_ring",
+        "condvar_handoff",
+        "detached_write",
+        "counter_lost_update",
+        "bank_account",
+        "mutex_counter",
+    ] {
+        for blocks in [true, false] {
+            dpor_with(name, None, Granularity::All, blocks);
+        }
     }
 }

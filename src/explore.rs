@@ -34,6 +34,10 @@ pub enum Strategy {
     Dpor {
         /// At most this many preemptions per execution (bounded POR).
         preemption_bound: Option<u32>,
+        /// Runs of library steps are one step for the search (see
+        /// [`DporScheduler::library_blocks`]); false makes every library
+        /// access a scheduling point of its own.
+        library_blocks: bool,
     },
 }
 
@@ -47,8 +51,13 @@ impl Strategy {
                 Box::new(UniformScheduler::new(seed, iterations)),
                 Some(seed),
             ),
-            Strategy::Dpor { preemption_bound } => (
-                Box::new(DporScheduler::new(preemption_bound, iterations)),
+            Strategy::Dpor {
+                preemption_bound,
+                library_blocks,
+            } => (
+                Box::new(
+                    DporScheduler::new(preemption_bound, iterations).library_blocks(library_blocks),
+                ),
                 None,
             ),
         }

@@ -82,6 +82,11 @@ pub struct Op {
     /// Whether the instruction is in library code (Rust std, wasi-libc), as
     /// told by the module's line table; strategies may preempt there less.
     pub library: bool,
+    /// Whether the instruction is in the memory allocator (wasi-libc's
+    /// dlmalloc). DPOR treats allocator steps as independent of everything,
+    /// as GenMC and Nidhugg model malloc: which thread allocates first
+    /// changes addresses, not what a correct program computes.
+    pub allocator: bool,
 }
 
 impl Op {
@@ -95,6 +100,7 @@ impl Op {
             src: 0,
             atomic: false,
             library: false,
+            allocator: false,
         }
     }
 }

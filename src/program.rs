@@ -19,8 +19,26 @@ pub struct Program {
     pub(crate) linker: Linker<ThreadData>,
     pub(crate) memory_ty: MemoryType,
     pub(crate) sites: Arc<SiteTable>,
+    /// Per site: in the memory allocator (by its source path).
+    pub(crate) allocator_sites: Arc<[bool]>,
     sha256: String,
     name: String,
+}
+
+/// Source path fragments of memory allocators.
+const ALLOCATOR_PATHS: &[&str] = &["dlmalloc/", "/malloc.c", "/emmalloc.c"];
+
+fn allocator_sites(sites: &SiteTable) -> Arc<[bool]> {
+    let files: Vec<bool> = sites
+        .files
+        .iter()
+        .map(|f| ALLOCATOR_PATHS.iter().any(|p| f.contains(p)))
+        .collect();
+    sites
+        .sites
+        .iter()
+        .map(|s| s.library && files.get(s.file as usize) == Some(&true))
+        .collect()
 }
 
 fn bad(msg: impl Into<String>) -> Error {
@@ -102,6 +120,7 @@ impl Program {
             module,
             linker,
             memory_ty,
+            allocator_sites: allocator_sites(&sites),
             sites: Arc::new(sites),
             sha256: hex(&Sha256::digest(wasm)),
             name: name.to_string(),

@@ -45,6 +45,11 @@ pub struct ExploreOptions {
     /// DPOR: explore only executions with at most this many preemptions.
     #[arg(long)]
     preemption_bound: Option<u32>,
+    /// DPOR: make every library access (Rust std, wasi-libc) a scheduling
+    /// point of its own instead of running library code between two
+    /// program steps as one block (finer, many more executions).
+    #[arg(long)]
+    split_library: bool,
     /// Where a thread may be preempted: every scheduling point, or only at
     /// guest-sdk markers (coarse and fast, as the interlace seed's markers).
     #[arg(long, value_enum, default_value_t = PointsArg::All)]
@@ -57,11 +62,15 @@ impl ExploreOptions {
         if self.preemption_bound.is_some() && !matches!(self.strategy, StrategyArg::Dpor) {
             anyhow::bail!("--preemption-bound applies to --strategy dpor only");
         }
+        if self.split_library && !matches!(self.strategy, StrategyArg::Dpor) {
+            anyhow::bail!("--split-library applies to --strategy dpor only");
+        }
         let strategy = match self.strategy {
             StrategyArg::Random => Strategy::Random { seed: self.seed },
             StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
             StrategyArg::Dpor => Strategy::Dpor {
                 preemption_bound: self.preemption_bound,
+                library_blocks: !self.split_library,
             },
         };
         Ok(ExploreConfig {

@@ -50,6 +50,7 @@ impl ExecState {
             src,
             atomic: s.atomic,
             library: s.library,
+            allocator: self.allocator_sites.get(site as u32 as usize) == Some(&true),
         })
     }
 }

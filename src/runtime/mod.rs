@@ -210,6 +210,7 @@ pub fn execute(
     let choose_always = scheduler.choose_always();
     state::install(ExecState {
         sites: Arc::clone(&program.sites),
+        allocator_sites: Arc::clone(&program.allocator_sites),
         memory,
         threads: vec![],
         runnable: vec![],

@@ -54,6 +54,8 @@ pub(crate) struct Thread {
 
 pub(crate) struct ExecState {
     pub sites: Arc<SiteTable>,
+    /// Per site: whether it is in the memory allocator.
+    pub allocator_sites: Arc<[bool]>,
     pub memory: SharedMemory,
     pub threads: Vec<Thread>,
     /// Threads the scheduler may pick, ascending.

@@ -22,6 +22,12 @@
 //! scheduled before the end. An execution cut by the step bound treats its
 //! last step the same way, so the alternatives within the bound are explored.
 //!
+//! Library code runs as blocks (see [`DporScheduler::library_blocks`]): a
+//! run of library steps between two program steps is one step of the
+//! search. Two plain library accesses are independent (the library is
+//! data-race free), and the allocator is independent of everything but its
+//! waits and notifies.
+//!
 //! With a preemption bound, a race whose reversal would exceed it is also
 //! planted at the latest earlier point where the thread could be scheduled
 //! without a preemption (bounded POR, Coons, Musuvathi, McKinley, OOPSLA
@@ -31,10 +37,15 @@ use super::{Choice, Coverage, Divergence, Finish, FinishKind, Scheduler};
 use crate::op::{Op, OpKind, ThreadId};
 use interlace_guest_sdk::abi::AccessKind;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Steps a lone spinning thread may take while every other runnable thread is
 /// asleep before the execution is abandoned as sleep-set blocked.
 pub const MAX_STUCK_SPINS: u32 = 1_000;
+
+/// Longest run of library steps merged into one block; a longer run is cut
+/// (the cut only adds scheduling points, never hides one).
+pub const MAX_BLOCK: usize = 4_096;
 
 /// Key space above wasm32 addresses for non-memory dependencies.
 const FUTEX: u64 = 1 << 40;
@@ -67,7 +78,14 @@ struct Node {
     chosen: ThreadId,
     backtrack: Vec<ThreadId>,
     done: Vec<ThreadId>,
-    sleep: Vec<(ThreadId, Op)>,
+    /// The steps each explored thread ran in its block from here.
+    done_blocks: Vec<(ThreadId, Block)>,
+    /// The steps the chosen thread runs in its block from here.
+    block: Vec<Op>,
+    /// The point where the block this step belongs to began (itself when
+    /// a thread may be chosen here).
+    start: usize,
+    sleep: Vec<(ThreadId, Block)>,
     /// Preemptions on the path before this point.
     preemptions: u32,
     /// The current thread yields here (sched_yield, sleep) or spins (reads
@@ -76,13 +94,17 @@ struct Node {
 }
 
 impl Node {
-    fn op_of(&self, t: ThreadId) -> Op {
+    /// What explored thread `t` did from here, for sleep sets.
+    fn block_of(&self, t: ThreadId) -> Block {
+        if let Some((_, b)) = self.done_blocks.iter().find(|(d, _)| *d == t) {
+            return b.clone();
+        }
         let i = self
             .enabled
             .iter()
             .position(|&e| e == t)
             .expect("thread enabled here");
-        self.pending[i]
+        Rc::from(&self.pending[i..=i])
     }
 
     fn is_preemption(&self, t: ThreadId) -> bool {
@@ -95,6 +117,15 @@ impl Node {
     fn asleep(&self, t: ThreadId) -> bool {
         self.sleep.iter().any(|&(s, _)| s == t)
     }
+}
+
+/// The steps a thread runs without a scheduling choice: one step, or a run
+/// of library steps.
+type Block = Rc<[Op]>;
+
+/// Whether an operation conflicts with any step of a block.
+fn dependent_block(block: &[Op], op: &Op) -> bool {
+    block.iter().any(|b| dependent(b, op))
 }
 
 /// A vector clock: per thread, how many of its events happen before.
@@ -135,6 +166,38 @@ struct Event {
 struct Loc {
     write: Option<usize>,
     reads: Vec<usize>,
+    /// Plain library accesses since `write`, (event, is a write): per
+    /// thread its last write and its last read after it (they do not order
+    /// each other, see [`plain_library`]).
+    library: Vec<(usize, bool)>,
+}
+
+/// A step of the memory allocator other than blocking: independent of
+/// everything (see [`Op::allocator`]); a wait or notify in it still orders.
+fn in_allocator(op: &Op) -> bool {
+    op.allocator
+        && !matches!(
+            op.kind,
+            OpKind::Memory(AccessKind::Wait | AccessKind::Notify)
+        )
+}
+
+/// A plain (non-atomic) load, store or bulk operation in library code.
+/// Two of them are independent: std and wasi-libc are data-race free, so
+/// two library threads' plain accesses to the same bytes are always ordered
+/// by the library's own atomics (its locks), and reordering those atomics
+/// covers them. Dropping these pairs is what keeps the allocator's and the
+/// thread list's bookkeeping from multiplying the traces. A plain library
+/// access still conflicts with program code and with atomics.
+fn plain_library(op: &Op) -> bool {
+    op.library
+        && !op.atomic
+        && matches!(
+            op.kind,
+            OpKind::Memory(
+                AccessKind::Read | AccessKind::Write | AccessKind::Copy | AccessKind::Fill
+            )
+        )
 }
 
 /// What an operation touches, for dependency.
@@ -149,6 +212,9 @@ struct Footprint {
 
 fn footprint(op: &Op) -> Footprint {
     let mut f = Footprint::default();
+    if in_allocator(op) {
+        return f;
+    }
     match op.kind {
         OpKind::Memory(k) => match k {
             AccessKind::Read => f.reads.push((op.addr, op.len)),
@@ -182,6 +248,9 @@ fn overlap(a: (u64, u64), b: (u64, u64)) -> bool {
 
 /// Whether two operations of different threads are dependent.
 fn dependent(a: &Op, b: &Op) -> bool {
+    if (plain_library(a) && plain_library(b)) || in_allocator(a) || in_allocator(b) {
+        return false;
+    }
     let (fa, fb) = (footprint(a), footprint(b));
     if fa.global || fb.global {
         return true;
@@ -204,7 +273,7 @@ pub struct DporScheduler {
     stats: DporStats,
     nodes: Vec<Node>,
     /// The sleep set for the next new node.
-    next_sleep: Vec<(ThreadId, Op)>,
+    next_sleep: Vec<(ThreadId, Block)>,
     started: bool,
     divergence: Option<String>,
     // Per-execution analysis.
@@ -219,6 +288,8 @@ pub struct DporScheduler {
     touched: Vec<HashMap<u64, usize>>,
     /// Consecutive steps where only a spinning thread was awake.
     stuck: u32,
+    /// Merge runs of library steps into blocks.
+    library_blocks: bool,
 }
 
 impl DporScheduler {
@@ -242,7 +313,20 @@ impl DporScheduler {
             last_op: None,
             touched: vec![],
             stuck: 0,
+            library_blocks: true,
         }
+    }
+
+    /// Whether a run of library steps (Rust std, wasi-libc: told by the
+    /// line table) is one step for the search (default: yes). Their
+    /// internal orderings (the malloc and thread-list locks of two exiting
+    /// threads) multiply the traces without being the program's; what the
+    /// program sees of them still races as a whole: a block's footprint is
+    /// all of its steps, and a block ends where it blocks, yields, spins,
+    /// spawns, or returns to program code.
+    pub fn library_blocks(mut self, on: bool) -> DporScheduler {
+        self.library_blocks = on;
+        self
     }
 
     /// The counts so far.
@@ -286,10 +370,12 @@ impl DporScheduler {
                 };
                 // Nobody else wrote any of its bytes since.
                 (op.addr..op.addr + op.len.max(1)).all(|b| {
-                    match self.locs.get(&b).and_then(|l| l.write) {
-                        None => true,
-                        Some(w) => w <= prev || self.events[w].thread == t,
-                    }
+                    let Some(loc) = self.locs.get(&b) else {
+                        return true;
+                    };
+                    let mine = |w: usize| w <= prev || self.events[w].thread == t;
+                    loc.write.is_none_or(mine)
+                        && loc.library.iter().all(|&(e, write)| !write || mine(e))
                 })
             }
             _ => false,
@@ -301,6 +387,10 @@ impl DporScheduler {
         while let Some(mut node) = self.nodes.pop() {
             if !node.done.contains(&node.chosen) {
                 node.done.push(node.chosen);
+            }
+            let block: Block = Rc::from(std::mem::take(&mut node.block));
+            if !block.is_empty() && !node.done_blocks.iter().any(|(d, _)| *d == node.chosen) {
+                node.done_blocks.push((node.chosen, block));
             }
             let candidate =
                 node.backtrack.iter().copied().find(|&t| {
@@ -336,6 +426,7 @@ impl DporScheduler {
     /// The events `op` of `t` depends on directly (last writes, reads since).
     fn candidates(&self, op: &Op) -> (Vec<usize>, Vec<usize>) {
         let f = footprint(op);
+        let lib = plain_library(op);
         let mut deps = vec![];
         let mut syncs = vec![];
         let bytes = |(start, len): (u64, u64), write: bool, deps: &mut Vec<usize>| {
@@ -344,6 +435,14 @@ impl DporScheduler {
                     deps.extend(loc.write);
                     if write {
                         deps.extend(&loc.reads);
+                    }
+                    if !lib {
+                        deps.extend(
+                            loc.library
+                                .iter()
+                                .filter(|&&(_, w)| write || w)
+                                .map(|&(e, _)| e),
+                        );
                     }
                 }
             }
@@ -448,6 +547,7 @@ impl DporScheduler {
         if initials.is_empty() {
             return;
         }
+        let j = self.nodes[j].start;
         let node = &self.nodes[j];
         if initials
             .iter()
@@ -467,6 +567,7 @@ impl DporScheduler {
     }
 
     fn plant(&mut self, j: usize, q: ThreadId) {
+        let j = self.nodes[j].start;
         if self.within_bound(&self.nodes[j], q) {
             self.nodes[j].backtrack.push(q);
             return;
@@ -475,7 +576,7 @@ impl DporScheduler {
         // Bounded POR: also where q runs without a preemption.
         for i in (0..j).rev() {
             let n = &self.nodes[i];
-            if n.enabled.contains(&q) && !n.is_preemption(q) {
+            if n.start == i && n.enabled.contains(&q) && !n.is_preemption(q) {
                 if !n.backtrack.contains(&q)
                     && !n.done.contains(&q)
                     && !n.asleep(q)
@@ -509,6 +610,28 @@ impl DporScheduler {
         same
     }
 
+    /// The thread that must go on at new point `i` because it is inside a
+    /// block of library steps: it ran the previous step, that step and this
+    /// one are library memory accesses, and the block is not over-long (a
+    /// library loop re-reads its own data, so a spin is only told apart by
+    /// the length: std and wasi-libc spin at most ~100 rounds, then wait).
+    fn continues_block(&self, i: usize, choice: &Choice<'_>) -> Option<ThreadId> {
+        if !self.library_blocks || i == 0 {
+            return None;
+        }
+        let c = choice.current?;
+        let prev = self.last_op?;
+        let op = choice.pending(c);
+        let library_memory = |o: &Op| o.library && matches!(o.kind, OpKind::Memory(_));
+        let start = self.nodes[i - 1].start;
+        (self.nodes[i - 1].chosen == c
+            && library_memory(&prev)
+            && library_memory(op)
+            && !matches!(op.kind, OpKind::Memory(AccessKind::Grow))
+            && i - start < MAX_BLOCK)
+            .then_some(c)
+    }
+
     /// A step while the only thread is the first one (nothing spawned yet):
     /// it cannot race, and everything it does happens before any other
     /// thread's first step (through the spawn), so only its clock and the
@@ -529,6 +652,9 @@ impl DporScheduler {
                 chosen: t,
                 backtrack: vec![t],
                 done: vec![],
+                done_blocks: vec![],
+                block: vec![],
+                start: i,
                 sleep: vec![],
                 preemptions: 0,
                 voluntary: false,
@@ -588,16 +714,31 @@ impl DporScheduler {
         clock.set(t, self.counts[ti]);
         self.clocks[ti] = clock.clone();
         let f = footprint(op);
+        let lib = plain_library(op);
+        let events = &self.events;
+        let of = |e: usize| events.get(e).map_or(t, |ev| ev.thread);
         for &(start, len) in &f.writes {
             for b in start..start + len.max(1) {
                 let loc = self.locs.entry(b).or_default();
-                loc.write = Some(i);
-                loc.reads.clear();
+                if lib {
+                    loc.library.retain(|&(e, _)| of(e) != t);
+                    loc.library.push((i, true));
+                } else {
+                    loc.write = Some(i);
+                    loc.reads.clear();
+                    loc.library.clear();
+                }
             }
         }
         for &(start, len) in &f.reads {
             for b in start..start + len.max(1) {
-                self.locs.entry(b).or_default().reads.push(i);
+                let loc = self.locs.entry(b).or_default();
+                if lib {
+                    loc.library.retain(|&(e, w)| w || of(e) != t);
+                    loc.library.push((i, false));
+                } else {
+                    loc.reads.push(i);
+                }
             }
         }
         if f.global {
@@ -646,11 +787,39 @@ impl Scheduler for DporScheduler {
         if self.spawn_clocks.len() == 1 && choice.runnable.len() == 1 {
             return self.alone(choice);
         }
-        let chosen = if i < self.nodes.len() {
+        let fresh = i >= self.nodes.len();
+        let chosen = if !fresh {
             if !self.replay_matches(i, choice) {
                 return None;
             }
             self.nodes[i].chosen
+        } else if let Some(c) = self.continues_block(i, choice) {
+            let prev = &self.nodes[i - 1];
+            let node = Node {
+                enabled: choice.runnable.to_vec(),
+                pending: choice
+                    .runnable
+                    .iter()
+                    .map(|&t| *choice.pending(t))
+                    .collect(),
+                current: choice.current,
+                chosen: c,
+                backtrack: vec![c],
+                done: vec![],
+                done_blocks: vec![],
+                block: vec![],
+                start: prev.start,
+                // Sleepers stay asleep through the block while it leaves them be.
+                sleep: std::mem::take(&mut self.next_sleep)
+                    .into_iter()
+                    .filter(|(t, _)| choice.runnable.contains(t))
+                    .collect(),
+                preemptions: prev.preemptions,
+                voluntary: false,
+            };
+            self.nodes.push(node);
+            self.stuck = 0;
+            c
         } else {
             let pending: Vec<Op> = choice
                 .runnable
@@ -659,7 +828,7 @@ impl Scheduler for DporScheduler {
                 .collect();
             let prev = self.nodes.last();
             let preemptions = prev.map_or(0, |p| p.preemptions + p.is_preemption(p.chosen) as u32);
-            let sleep: Vec<(ThreadId, Op)> = std::mem::take(&mut self.next_sleep)
+            let sleep: Vec<(ThreadId, Block)> = std::mem::take(&mut self.next_sleep)
                 .into_iter()
                 .filter(|(t, _)| choice.runnable.contains(t))
                 .collect();
@@ -673,6 +842,9 @@ impl Scheduler for DporScheduler {
                 chosen: choice.runnable[0],
                 backtrack: vec![],
                 done: vec![],
+                done_blocks: vec![],
+                block: vec![],
+                start: i,
                 sleep,
                 preemptions,
                 voluntary,
@@ -718,6 +890,14 @@ impl Scheduler for DporScheduler {
             pick
         };
         let op = *choice.pending(chosen);
+        let start = self.nodes[i].start;
+        if start == i {
+            if self.nodes[i].block.is_empty() {
+                self.nodes[i].block.push(op);
+            }
+        } else if fresh {
+            self.nodes[start].block.push(op);
+        }
         if op.kind == OpKind::Memory(AccessKind::Read) && self.voluntary(chosen, &op) {
             // A spin re-read: the same thread reads again what nobody wrote
             // since. Where a write would land among the re-reads changes only
@@ -725,10 +905,10 @@ impl Scheduler for DporScheduler {
             // run is an event that races.
             let base = self.base_clock(chosen, &op);
             let node = &self.nodes[i];
-            let mut next: Vec<(ThreadId, Op)> = node.sleep.clone();
+            let mut next: Vec<(ThreadId, Block)> = node.sleep.clone();
             for &d in &node.done {
-                if node.enabled.contains(&d) && !next.iter().any(|&(t, _)| t == d) {
-                    next.push((d, node.op_of(d)));
+                if node.enabled.contains(&d) && !next.iter().any(|(t, _)| *t == d) {
+                    next.push((d, node.block_of(d)));
                 }
             }
             next.retain(|(t, _)| *t != chosen);
@@ -740,13 +920,13 @@ impl Scheduler for DporScheduler {
         // The sleep set of the next point: earlier siblings and sleepers
         // whose next step is independent of this one.
         let node = &self.nodes[i];
-        let mut next: Vec<(ThreadId, Op)> = node.sleep.clone();
+        let mut next: Vec<(ThreadId, Block)> = node.sleep.clone();
         for &d in &node.done {
-            if node.enabled.contains(&d) && !next.iter().any(|&(t, _)| t == d) {
-                next.push((d, node.op_of(d)));
+            if node.enabled.contains(&d) && !next.iter().any(|(t, _)| *t == d) {
+                next.push((d, node.block_of(d)));
             }
         }
-        next.retain(|(t, o)| *t != chosen && !dependent(o, &op));
+        next.retain(|(t, b)| *t != chosen && !dependent_block(b, &op));
         self.next_sleep = next;
         self.execute(chosen, &op, base, &deps, &syncs);
         Some(chosen)
@@ -772,7 +952,7 @@ impl Scheduler for DporScheduler {
                 continue;
             }
             self.races(q, &op);
-            if let (true, Some(l)) = (everything, last) {
+            if let (true, Some(l)) = (everything, last.map(|l| self.nodes[l].start)) {
                 let base = self.base_clock(q, &op);
                 if self.events[l].thread != q
                     && !self.hb(l, &base)
@@ -819,6 +999,7 @@ mod tests {
             src: 0,
             atomic: false,
             library: false,
+            allocator: false,
         }
     }
 
@@ -841,5 +1022,31 @@ mod tests {
         ));
         assert!(!dependent(&Op::plain(OpKind::Yield), &mem(Write, 0, 8)));
         assert!(dependent(&Op::plain(OpKind::Stop), &mem(Read, 0, 1)));
+    }
+
+    #[test]
+    fn library_plain_pairs_and_the_allocator_are_independent() {
+        use AccessKind::*;
+        let lib = |k, atomic| Op {
+            library: true,
+            atomic,
+            ..mem(k, 0, 4)
+        };
+        // Two plain library accesses: ordered by the library's own locks.
+        assert!(!dependent(&lib(Write, false), &lib(Write, false)));
+        // A library atomic, or program code, still conflicts.
+        assert!(dependent(&lib(Write, false), &lib(CompareExchange, true)));
+        assert!(dependent(&lib(Write, false), &mem(Read, 0, 4)));
+        let alloc = |k| Op {
+            allocator: true,
+            ..lib(k, true)
+        };
+        assert!(!dependent(
+            &alloc(CompareExchange),
+            &lib(CompareExchange, true)
+        ));
+        assert!(!dependent(&alloc(Write), &mem(Write, 0, 4)));
+        // Blocking in the allocator still orders.
+        assert!(dependent(&alloc(Wait), &mem(Notify, 0, 4)));
     }
 }
