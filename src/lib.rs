@@ -81,6 +81,7 @@
 
 mod error;
 mod explore;
+mod minimise;
 mod op;
 mod outcome;
 mod program;
@@ -95,6 +96,7 @@ pub use explore::{
     Strategy, DEFAULT_ITERATIONS,
 };
 pub use interlace_guest_sdk::abi::SiteTable;
+pub use minimise::{minimise, Minimised, MAX_MINIMISE_RUNS};
 pub use op::{Op, OpKind, ThreadId};
 pub use outcome::{Execution, Failure, FailureKind};
 pub use program::Program;

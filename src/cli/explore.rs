@@ -54,6 +54,10 @@ pub struct ExploreOptions {
     /// guest-sdk markers (coarse and fast, as the interlace seed's markers).
     #[arg(long, value_enum, default_value_t = PointsArg::All)]
     points: PointsArg,
+    /// Keep a found schedule as it is instead of searching for one with
+    /// fewer preemptions that fails the same way.
+    #[arg(long)]
+    pub no_minimise: bool,
 }
 
 impl ExploreOptions {
@@ -168,7 +172,8 @@ impl ExploreCmd {
         let (code, text) = verdict(
             &program,
             &report,
-            cfg.iterations,
+            &cfg,
+            !self.options.no_minimise,
             &path,
             &self.module.module,
         )?;
@@ -182,10 +187,12 @@ impl ExploreCmd {
 pub fn verdict(
     program: &Program,
     report: &ExploreReport,
-    iterations: u64,
+    cfg: &ExploreConfig,
+    minimise: bool,
     path: &Path,
     module: &Path,
 ) -> Result<(ExitCode, String)> {
+    let iterations = cfg.iterations;
     let Some(found) = &report.failure else {
         let text = format!(
             "no failing interleaving: {}\n{}\n",
@@ -195,6 +202,39 @@ pub fn verdict(
         return Ok((ExitCode::SUCCESS, text));
     };
     found.schedule.save(path)?;
+    let mut execution = &found.execution;
+    let mut note = None;
+    let minimised;
+    if minimise {
+        match interlace_wasm::minimise(program, &found.schedule, &cfg.run) {
+            Ok(m)
+                if m.execution.steps < found.execution.steps
+                    || m.preemptions_after < m.preemptions_before =>
+            {
+                let original = original_path(path);
+                found.schedule.save(&original)?;
+                m.schedule.save(path)?;
+                note = Some(format!(
+                    "minimised from {} to {} preemptions ({} to {} scheduling points, {} executions); the original schedule is in {}",
+                    m.preemptions_before,
+                    m.preemptions_after,
+                    m.steps_before,
+                    m.steps_after,
+                    m.runs,
+                    original.display()
+                ));
+                minimised = m;
+                execution = &minimised.execution;
+            }
+            Ok(m) => {
+                note = Some(format!(
+                    "already minimal: {} preemptions (no single switch could go)",
+                    m.preemptions_before
+                ))
+            }
+            Err(e) => note = Some(format!("not minimised: {e}")),
+        }
+    }
     let mut out = String::new();
     let how = match (&report.coverage, report.seed) {
         (None, Some(seed)) => format!(" (strategy {}, seed {seed})", report.strategy),
@@ -206,12 +246,25 @@ pub fn verdict(
         found.index + 1
     );
     let _ = writeln!(out, "schedule saved to {}", path.display());
+    if let Some(note) = note {
+        let _ = writeln!(out, "{note}");
+    }
     let _ = writeln!(
         out,
         "replay it with: interlace-wasm replay {} {}",
         module.display(),
         path.display()
     );
-    out.push_str(&failure_report(program, &found.execution));
+    out.push_str(&failure_report(program, execution));
     Ok((ExitCode::from(1), out))
+}
+
+/// `x.failure.json` -> `x.failure.original.json`.
+fn original_path(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let name = match name.strip_suffix(".json") {
+        Some(stem) => format!("{stem}.original.json"),
+        None => format!("{name}.original"),
+    };
+    path.with_file_name(name)
 }

@@ -41,7 +41,8 @@ impl TestCmd {
             let (_, text) = verdict(
                 &program,
                 &report,
-                cfg.iterations,
+                &cfg,
+                !self.options.no_minimise,
                 &path,
                 &self.module.module,
             )?;

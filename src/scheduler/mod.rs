@@ -7,6 +7,7 @@ mod markers;
 mod random;
 mod replay;
 pub mod round_robin;
+mod switches;
 mod uniform;
 
 pub use dpor::{DporScheduler, DporStats};
@@ -16,6 +17,7 @@ pub use random::RandomScheduler;
 
 pub use replay::ReplayScheduler;
 pub use round_robin::RoundRobinScheduler;
+pub use switches::{Switch, SwitchScheduler};
 pub use uniform::UniformScheduler;
 
 use crate::op::{Op, OpKind, ThreadId};

@@ -5,6 +5,7 @@ mod dpor;
 mod entries;
 mod examples;
 mod guests;
+mod minimise;
 mod replay;
 mod runtime;
 mod schedules;

@@ -1,0 +1,70 @@
+//! Counterexample minimisation: fewer preemptions, same failure, replayable.
+
+use crate::guests::{cli, code, guest, scratch, stdout};
+use interlace_wasm::{
+    explore, minimise, replay, ExploreConfig, FailureKind, Program, RunConfig, ScheduleFile,
+    Strategy,
+};
+
+fn load(name: &str) -> Program {
+    let bytes = std::fs::read(guest(name)).unwrap();
+    let wasm = interlace_instrument::instrument(&bytes, &Default::default())
+        .unwrap()
+        .wasm;
+    Program::new(&wasm, name).unwrap()
+}
+
+#[test]
+fn a_random_counterexample_of_the_counter_minimises_to_one_preemption() {
+    let program = load("counter_lost_update");
+    let cfg = ExploreConfig {
+        strategy: Strategy::Random { seed: 0 },
+        iterations: 1000,
+        markers_only: false,
+        run: RunConfig::default(),
+    };
+    let found = explore(&program, &cfg).unwrap().failure.expect("found");
+    let m = minimise(&program, &found.schedule, &RunConfig::default()).unwrap();
+    assert!(m.preemptions_before > 1, "{}", m.preemptions_before);
+    assert_eq!(m.preemptions_after, 1);
+    let f = m.execution.failure.as_ref().unwrap();
+    assert_eq!(f.kind, FailureKind::Panic);
+    assert_eq!(f, found.execution.failure.as_ref().unwrap());
+    // The minimised schedule is an ordinary schedule: it replays exactly.
+    let text = serde_json::to_string(&m.schedule).unwrap();
+    let back: ScheduleFile = serde_json::from_str(&text).unwrap();
+    let again = replay(&program, &back, &RunConfig::default()).unwrap();
+    assert_eq!(again.failure, m.execution.failure);
+    assert_eq!(again.decisions, m.execution.decisions);
+}
+
+#[test]
+fn the_cli_saves_the_minimised_schedule_and_keeps_the_original() {
+    let dir = scratch("minimise-cli");
+    let module = guest("bank_account");
+    let out = cli(&dir, &["explore", module.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("minimised from "))
+        .unwrap_or_else(|| panic!("no minimisation line:\n{text}"));
+    assert!(line.contains("to 1 preemptions"), "{line}");
+    for file in [
+        "bank_account.failure.json",
+        "bank_account.failure.original.json",
+    ] {
+        let out = cli(&dir, &["replay", module.to_str().unwrap(), file]);
+        assert_eq!(code(&out), 1, "{file}: {}", stdout(&out));
+        assert!(stdout(&out).contains("balance is 150"), "{file}");
+    }
+    // --no-minimise keeps the schedule as found.
+    let dir = scratch("minimise-cli-off");
+    let out = cli(
+        &dir,
+        &["explore", module.to_str().unwrap(), "--no-minimise"],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(!stdout(&out).contains("minimised"));
+    assert!(!dir.join("bank_account.failure.original.json").exists());
+}
