@@ -1,5 +1,6 @@
 //! `interlace-wasm explore app.wasm`
 
+use super::json;
 use super::report::failure_report;
 use super::{emit, ModuleArgs};
 use anyhow::Result;
@@ -58,6 +59,9 @@ pub struct ExploreOptions {
     /// fewer preemptions that fails the same way.
     #[arg(long)]
     pub no_minimise: bool,
+    /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl ExploreOptions {
@@ -173,7 +177,7 @@ impl ExploreCmd {
             &program,
             &report,
             &cfg,
-            !self.options.no_minimise,
+            &self.options,
             &path,
             &self.module.module,
         )?;
@@ -188,12 +192,17 @@ pub fn verdict(
     program: &Program,
     report: &ExploreReport,
     cfg: &ExploreConfig,
-    minimise: bool,
+    options: &ExploreOptions,
     path: &Path,
     module: &Path,
 ) -> Result<(ExitCode, String)> {
     let iterations = cfg.iterations;
+    let minimise = !options.no_minimise;
     let Some(found) = &report.failure else {
+        if options.json {
+            let json = json::explore_report(program, module, report, None, None, None);
+            return Ok((ExitCode::SUCCESS, format!("{json:#}\n")));
+        }
         let text = format!(
             "no failing interleaving: {}\n{}\n",
             summary(report, iterations),
@@ -204,15 +213,17 @@ pub fn verdict(
     found.schedule.save(path)?;
     let mut execution = &found.execution;
     let mut note = None;
+    let mut json_note = None;
     let minimised;
+    let original = original_path(path);
     if minimise {
         match interlace_wasm::minimise(program, &found.schedule, &cfg.run) {
             Ok(m)
                 if m.execution.steps < found.execution.steps
                     || m.preemptions_after < m.preemptions_before =>
             {
-                let original = original_path(path);
                 found.schedule.save(&original)?;
+                json_note = Some((m.preemptions_before, m.preemptions_after));
                 m.schedule.save(path)?;
                 note = Some(format!(
                     "minimised from {} to {} preemptions ({} to {} scheduling points, {} executions); the original schedule is in {}",
@@ -234,6 +245,15 @@ pub fn verdict(
             }
             Err(e) => note = Some(format!("not minimised: {e}")),
         }
+    }
+    if options.json {
+        let m = json_note.map(|(b, a)| json::MinimiseNote {
+            preemptions_before: b,
+            preemptions_after: a,
+            original: &original,
+        });
+        let json = json::explore_report(program, module, report, Some(path), m, Some(execution));
+        return Ok((ExitCode::from(1), format!("{json:#}\n")));
     }
     let mut out = String::new();
     let how = match (&report.coverage, report.seed) {

@@ -2,6 +2,7 @@
 
 mod explore;
 mod instrument;
+mod json;
 mod replay;
 mod report;
 mod run;

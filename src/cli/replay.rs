@@ -14,6 +14,9 @@ pub struct ReplayCmd {
     module: ModuleArgs,
     /// Schedule file written by `explore`.
     schedule: PathBuf,
+    /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
+    #[arg(long)]
+    json: bool,
 }
 
 impl ReplayCmd {
@@ -27,6 +30,13 @@ impl ReplayCmd {
         };
         let program = module.load()?;
         let execution = replay(&program, &schedule, &self.module.run_config()?)?;
+        if self.json {
+            let json =
+                super::json::single_report(&program, &self.module.module, "replay", &execution);
+            emit(&format!("{json:#}\n"));
+            let code = if execution.failure.is_some() { 1 } else { 0 };
+            return Ok(ExitCode::from(code));
+        }
         if execution.failure.is_none() {
             emit(&format!(
                 "replayed {} scheduling points: no failure\n",

@@ -19,6 +19,9 @@ pub struct RunCmd {
     /// (`{"steps": [{"thread": "t1", "marker": "read_balance"}, ...]}`).
     #[arg(long, value_name = "FILE|JSON")]
     schedule: Option<String>,
+    /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
+    #[arg(long)]
+    json: bool,
 }
 
 impl RunCmd {
@@ -43,6 +46,14 @@ impl RunCmd {
             Some(steps) => interlace_wasm::run_steps(&program, steps, &cfg)?,
             None => (interlace_wasm::run(&program, &cfg)?, None),
         };
+        if self.json {
+            let mut json =
+                super::json::single_report(&program, &self.module.module, "run", &execution);
+            json["schedule_not_followed"] = unsatisfied.clone().into();
+            emit(&format!("{json:#}\n"));
+            let failed = execution.failure.is_some() || unsatisfied.is_some();
+            return Ok(ExitCode::from(failed as u8));
+        }
         if let Some(why) = unsatisfied {
             emit(&format!(
                 "SCHEDULE NOT FOLLOWED: {why}\n{}",

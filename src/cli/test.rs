@@ -22,6 +22,9 @@ pub struct TestCmd {
 impl TestCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let program = self.module.load()?;
+        if self.options.json {
+            anyhow::bail!("--json applies to explore, replay and run; run explore --entry NAME --json for one test");
+        }
         let tests = program.entry_points(&self.prefix);
         if tests.is_empty() {
             anyhow::bail!(
@@ -42,7 +45,7 @@ impl TestCmd {
                 &program,
                 &report,
                 &cfg,
-                !self.options.no_minimise,
+                &self.options,
                 &path,
                 &self.module.module,
             )?;

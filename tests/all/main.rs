@@ -5,6 +5,7 @@ mod dpor;
 mod entries;
 mod examples;
 mod guests;
+mod json;
 mod minimise;
 mod replay;
 mod runtime;

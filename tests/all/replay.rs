@@ -35,17 +35,22 @@ fn the_same_seed_explores_the_same_executions() {
     let a = cli(&dir, &["explore", m, "--seed", "5", "--save", "a.json"]);
     let b = cli(&dir, &["explore", m, "--seed", "5", "--save", "b.json"]);
     assert_eq!(code(&a), 1);
-    assert_eq!(
-        stdout(&a).replace("a.json", "X"),
-        stdout(&b).replace("b.json", "X")
-    );
+    let same = |s: String, name: &str| {
+        s.replace(&format!("{name}.original.json"), "O")
+            .replace(&format!("{name}.json"), "X")
+    };
+    assert_eq!(same(stdout(&a), "a"), same(stdout(&b), "b"));
     let fa = std::fs::read_to_string(dir.join("a.json")).unwrap();
     let fb = std::fs::read_to_string(dir.join("b.json")).unwrap();
     assert_eq!(fa, fb);
     assert!(
-        fa.contains("\"strategy\": \"random\"") && fa.contains("\"seed\": 5"),
+        fa.contains("\"strategy\": \"random (minimised)\"") && fa.contains("\"seed\": 5"),
         "{fa}"
     );
+    let oa = std::fs::read_to_string(dir.join("a.original.json")).unwrap();
+    let ob = std::fs::read_to_string(dir.join("b.original.json")).unwrap();
+    assert_eq!(oa, ob);
+    assert!(oa.contains("\"strategy\": \"random\""), "{oa}");
 }
 
 #[test]
