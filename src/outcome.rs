@@ -38,6 +38,9 @@ pub enum FailureKind {
     /// The execution ran longer than `--timeout` in wall time without ending
     /// (a loop with no scheduling point).
     Timeout,
+    /// Two conflicting accesses, one plain, not ordered by happens-before
+    /// (`--races`).
+    DataRace,
 }
 
 impl FailureKind {
@@ -50,6 +53,7 @@ impl FailureKind {
             FailureKind::Deadlock => "deadlock",
             FailureKind::StepBound => "did not terminate",
             FailureKind::Timeout => "timeout",
+            FailureKind::DataRace => "data race",
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct Execution {
     pub trace: Option<Vec<Step>>,
     /// The scheduler abandoned it part-way (a redundant DPOR execution): no verdict.
     pub abandoned: bool,
+    /// Data races found (with `--races`), distinct by their pair of sites.
+    pub races: Vec<crate::runtime::races::Race>,
 }
 
 /// The panic message a Rust guest printed to stderr, if any.

@@ -41,6 +41,9 @@ pub struct ScheduleFile {
     pub args: Vec<String>,
     /// Guest environment.
     pub env: Vec<String>,
+    /// Whether data races were failures (`--races`).
+    #[serde(default)]
+    pub races: bool,
     /// What went wrong, as recorded.
     pub failure: Option<Failure>,
     /// Scheduling points of the execution.
@@ -128,6 +131,7 @@ impl ScheduleFile {
             entry: cfg.entry.clone(),
             args: cfg.args.clone(),
             env: cfg.env.clone(),
+            races: cfg.races,
             failure: execution.failure.clone(),
             steps: execution.steps,
             decisions: execution.decisions.clone(),
@@ -197,6 +201,7 @@ impl ScheduleFile {
             args: self.args.clone(),
             env: self.env.clone(),
             entry: self.entry.clone(),
+            races: self.races || base.races,
             trace: true,
             ..base.clone()
         }

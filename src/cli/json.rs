@@ -1,6 +1,7 @@
 //! `--json`: the machine-readable report (schema `interlace-wasm-report/1`,
 //! documented in README.md). Fields are only ever added within a version.
 
+use interlace_wasm::runtime::races::RaceAccess;
 use interlace_wasm::{site_function, Execution, ExploreReport, Program, Step};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -10,16 +11,7 @@ pub const REPORT_FORMAT: &str = "interlace-wasm-report/1";
 
 /// One step of a trace, with its source location.
 fn step(program: &Program, s: &Step) -> Value {
-    let sites = program.sites();
-    let site = s.op.site.and_then(|i| sites.sites.get(i as usize));
-    let location = site.map(|site| {
-        json!({
-            "function": site_function(sites, s.op.site),
-            "file": sites.file_of(site),
-            "line": (site.line > 0).then_some(site.line),
-            "column": (site.column > 0).then_some(site.column),
-        })
-    });
+    let location = location(program, s.op.site);
     let memory = matches!(s.op.kind, interlace_wasm::OpKind::Memory(_));
     json!({
         "step": s.step,
@@ -36,9 +28,38 @@ fn step(program: &Program, s: &Step) -> Value {
     })
 }
 
+/// Where a site is in the source, as JSON (null without a site).
+fn location(program: &Program, site: Option<u32>) -> Value {
+    let sites = program.sites();
+    let Some(s) = site.and_then(|i| sites.sites.get(i as usize)) else {
+        return Value::Null;
+    };
+    json!({
+        "function": site_function(sites, site),
+        "file": sites.file_of(s),
+        "line": (s.line > 0).then_some(s.line),
+        "column": (s.column > 0).then_some(s.column),
+    })
+}
+
 /// An execution: how it ended, its output, its trace.
 pub fn execution(program: &Program, e: &Execution) -> Value {
+    let side = |a: &RaceAccess| {
+        json!({
+            "thread": a.thread.0,
+            "step": a.step,
+            "write": a.write,
+            "atomic": a.atomic,
+            "location": location(program, a.site),
+        })
+    };
+    let races: Vec<Value> = e
+        .races
+        .iter()
+        .map(|r| json!({"address": r.addr, "first": side(&r.first), "second": side(&r.second)}))
+        .collect();
     json!({
+        "races": races,
         "failure": e.failure,
         "exit_code": e.exit_code,
         "steps": e.steps,

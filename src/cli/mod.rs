@@ -93,6 +93,11 @@ pub struct ModuleArgs {
     /// The exported function the main thread runs.
     #[arg(long, default_value = "_start")]
     pub entry: String,
+    /// Detect data races: two accesses to the same bytes, one a plain write
+    /// or read against a write, not ordered by happens-before (atomics,
+    /// spawn, join, wait/notify). A race is a failure of its own kind.
+    #[arg(long)]
+    pub races: bool,
     /// Run the module as given, without instrumenting it (for differential checks).
     #[arg(long, hide = true)]
     pub uninstrumented: bool,
@@ -145,6 +150,7 @@ impl ModuleArgs {
             env: self.env.clone(),
             guest_seed: self.guest_seed,
             entry: self.entry.clone(),
+            races: self.races,
             ..RunConfig::default()
         })
     }

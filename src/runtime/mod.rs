@@ -6,6 +6,7 @@
 pub(crate) mod hooks;
 mod memory;
 mod park;
+pub mod races;
 pub(crate) mod state;
 pub(crate) mod wasi;
 
@@ -56,6 +57,8 @@ pub struct RunConfig {
     pub max_threads: u32,
     /// The exported function the main thread runs (`_start`, or a test's).
     pub entry: String,
+    /// Detect data races (happens-before, vector clocks); a race is a failure.
+    pub races: bool,
 }
 
 impl Default for RunConfig {
@@ -69,6 +72,7 @@ impl Default for RunConfig {
             trace: false,
             max_threads: DEFAULT_MAX_THREADS,
             entry: "_start".to_string(),
+            races: false,
         }
     }
 }
@@ -233,6 +237,7 @@ pub fn execute(
         max_threads: cfg.max_threads,
         markers: vec![],
         thread_names: vec![],
+        races: cfg.races.then(races::RaceDetector::default),
     });
     // Main's first step, `start`, is a scheduling point like any other.
     state::with(|st| {
@@ -330,8 +335,12 @@ pub fn execute(
         let msg = format!("the schedule does not match this execution: {}", d.0);
         return (Err(Error::new(ErrorKind::Divergence, msg)), scheduler);
     }
+    let races = st.races.take().map(|r| r.races).unwrap_or_default();
+    let failure = failure_of(&end, &st.stderr)
+        .or_else(|| (!races.is_empty()).then(|| race_failure(&races, &st.sites)));
     let execution = Execution {
-        failure: failure_of(&end, &st.stderr),
+        failure,
+        races,
         exit_code: if let End::Exit(c) = end {
             Some(c)
         } else {
@@ -346,4 +355,33 @@ pub fn execute(
         abandoned: end == End::Abandoned,
     };
     (Ok(execution), scheduler)
+}
+
+/// The failure of an execution with data races: the first, with both lines.
+fn race_failure(races: &[races::Race], sites: &abi::SiteTable) -> crate::outcome::Failure {
+    let r = &races[0];
+    let side = |a: &races::RaceAccess| {
+        format!(
+            "{} {}{} at {} (step {})",
+            a.thread,
+            if a.atomic { "atomic " } else { "" },
+            if a.write { "write" } else { "read" },
+            crate::trace::site_location(sites, a.site),
+            a.step
+        )
+    };
+    let more = match races.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    crate::outcome::Failure {
+        kind: crate::outcome::FailureKind::DataRace,
+        thread: Some(r.second.thread),
+        message: format!(
+            "data race on {:#x}: {} and {} are not ordered by happens-before{more}",
+            r.addr,
+            side(&r.first),
+            side(&r.second)
+        ),
+    }
 }

@@ -56,6 +56,8 @@ pub(crate) struct ExecState {
     pub sites: Arc<SiteTable>,
     /// Per site: whether it is in the memory allocator.
     pub allocator_sites: Arc<[bool]>,
+    /// The data-race detector, with `--races`.
+    pub races: Option<super::races::RaceDetector>,
     pub memory: SharedMemory,
     pub threads: Vec<Thread>,
     /// Threads the scheduler may pick, ascending.
@@ -118,6 +120,9 @@ impl ExecState {
     fn record(&mut self, thread: ThreadId, switch: bool) {
         let op = &self.pending[thread.0 as usize];
         self.scheduler.observe(thread, op);
+        if let Some(races) = &mut self.races {
+            races.step(thread, op, self.steps);
+        }
         if let Some(trace) = &mut self.trace {
             let marker =
                 (op.kind == OpKind::Marker).then(|| self.markers[op.addr as usize].clone());

@@ -7,6 +7,7 @@ mod examples;
 mod guests;
 mod json;
 mod minimise;
+mod races;
 mod replay;
 mod runtime;
 mod schedules;
