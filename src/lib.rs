@@ -79,6 +79,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod columns;
 mod error;
 mod explore;
 mod minimise;
@@ -90,6 +91,7 @@ mod schedule;
 pub mod scheduler;
 mod trace;
 
+pub use columns::{format_columns, ColumnStyle};
 pub use error::{Error, ErrorKind, Result};
 pub use explore::{
     explore, replay, run, run_steps, ExploreConfig, ExploreReport, FoundFailure, StepSchedule,

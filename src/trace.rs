@@ -21,6 +21,9 @@ pub struct Step {
     pub thread_name: Option<Arc<str>>,
     /// The marker's name, for a marker step.
     pub marker: Option<Arc<str>>,
+    /// For a memory access of up to 8 bytes: the value a read saw, or the
+    /// value in memory right after a write (read-modify-write, exchange).
+    pub value: Option<u64>,
 }
 
 /// The (demangled) function a site belongs to, `?` without a name, `-` without a site.

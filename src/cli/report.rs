@@ -1,10 +1,8 @@
 //! How a failure is shown: verdict, guest output, the interleaving.
 
-use interlace_wasm::{format_trace, Execution, Program};
+use interlace_wasm::{format_columns, ColumnStyle, Execution, Program};
 use std::fmt::Write;
-
-/// Runs of the trace shown in full.
-const TRACE_RUNS: usize = 40;
+use std::io::IsTerminal;
 
 /// The failure report of `execution` (which must have failed).
 pub fn failure_report(program: &Program, execution: &Execution) -> String {
@@ -31,7 +29,16 @@ pub fn failure_report(program: &Program, execution: &Execution) -> String {
     }
     if let Some(trace) = &execution.trace {
         let _ = writeln!(out, "--- interleaving ---");
-        out.push_str(&format_trace(trace, program.sites(), TRACE_RUNS));
+        let style = ColumnStyle {
+            color: std::io::stdout().is_terminal(),
+            ..ColumnStyle::default()
+        };
+        out.push_str(&format_columns(
+            trace,
+            program.sites(),
+            execution.failure.as_ref(),
+            style,
+        ));
     }
     out
 }

@@ -238,6 +238,7 @@ pub fn execute(
         markers: vec![],
         thread_names: vec![],
         races: cfg.races.then(races::RaceDetector::default),
+        value_after: None,
     });
     // Main's first step, `start`, is a scheduling point like any other.
     state::with(|st| {
@@ -310,6 +311,7 @@ pub fn execute(
     // Dropping a suspended fiber unwinds it: this kills the threads still alive.
     drop(futures);
     let mut st = state::take();
+    st.fill_value();
     let end = st
         .end
         .take()

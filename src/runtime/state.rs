@@ -7,7 +7,7 @@ use crate::op::{Op, OpKind, ThreadId};
 use crate::outcome::End;
 use crate::scheduler::{Choice, Scheduler};
 use crate::trace::Step;
-use interlace_guest_sdk::abi::SiteTable;
+use interlace_guest_sdk::abi::{AccessKind, SiteTable};
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -56,6 +56,8 @@ pub(crate) struct ExecState {
     pub sites: Arc<SiteTable>,
     /// Per site: whether it is in the memory allocator.
     pub allocator_sites: Arc<[bool]>,
+    /// Trace index of a write whose value is read at the next step.
+    pub value_after: Option<usize>,
     /// The data-race detector, with `--races`.
     pub races: Option<super::races::RaceDetector>,
     pub memory: SharedMemory,
@@ -123,7 +125,23 @@ impl ExecState {
         if let Some(races) = &mut self.races {
             races.step(thread, op, self.steps);
         }
+        self.fill_value();
+        let op = &self.pending[thread.0 as usize];
         if let Some(trace) = &mut self.trace {
+            let value = match op.kind {
+                OpKind::Memory(AccessKind::Read | AccessKind::Wait)
+                    if (1..=8).contains(&op.len) =>
+                {
+                    super::memory::read_uint(&self.memory, op.addr, op.len)
+                }
+                OpKind::Memory(
+                    AccessKind::Write | AccessKind::ReadModifyWrite | AccessKind::CompareExchange,
+                ) if (1..=8).contains(&op.len) => {
+                    self.value_after = Some(trace.len());
+                    None
+                }
+                _ => None,
+            };
             let marker =
                 (op.kind == OpKind::Marker).then(|| self.markers[op.addr as usize].clone());
             let thread_name = self.thread_names.get(thread.0 as usize).cloned().flatten();
@@ -134,8 +152,19 @@ impl ExecState {
                 switch,
                 thread_name,
                 marker,
+                value,
             });
         }
+    }
+
+    /// Fills in the value the last traced write left in memory (it has run
+    /// by the time anything else is recorded).
+    pub fn fill_value(&mut self) {
+        let (Some(i), Some(trace)) = (self.value_after.take(), &mut self.trace) else {
+            return;
+        };
+        let op = trace[i].op;
+        trace[i].value = super::memory::read_uint(&self.memory, op.addr, op.len);
     }
 
     /// Asks the scheduler who runs the next step (`current` reached it and can
