@@ -125,7 +125,34 @@ fn run_one(program: &Program, scheduler: Box<dyn Scheduler>, cfg: &RunConfig) ->
 /// Explores `program` until a failure or the end of the budget (or, for an
 /// exhaustive strategy, of the search space).
 pub fn explore(program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> {
+    explore_with_progress(program, cfg, &mut |_| {})
+}
+
+/// Where an exploration stands, for a live progress line.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    /// Executions run so far.
+    pub executions: u64,
+    /// Wall time so far.
+    pub elapsed: Duration,
+    /// Failures found so far (exploration stops at the first).
+    pub failures: u64,
+    /// Strategy state worth showing (DPOR: branches still to explore).
+    pub note: Option<String>,
+}
+
+/// How often [`explore_with_progress`] reports.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// [`explore`], calling `progress` after an execution at most every
+/// [`PROGRESS_EVERY`].
+pub fn explore_with_progress(
+    program: &Program,
+    cfg: &ExploreConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ExploreReport> {
     let start = Instant::now();
+    let mut last_progress = start;
     let (mut scheduler, seed) = cfg.strategy.scheduler(cfg.iterations);
     if cfg.markers_only {
         if matches!(cfg.strategy, Strategy::Dpor { .. }) {
@@ -145,6 +172,15 @@ pub fn explore(program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> 
         scheduler = s;
         let execution = result?;
         executions += 1;
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            progress(&Progress {
+                executions,
+                elapsed: start.elapsed(),
+                failures: execution.failure.is_some() as u64,
+                note: scheduler.progress_note(),
+            });
+        }
         if execution.abandoned {
             continue;
         }

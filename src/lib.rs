@@ -94,8 +94,8 @@ mod trace;
 pub use columns::{format_columns, ColumnStyle};
 pub use error::{Error, ErrorKind, Result};
 pub use explore::{
-    explore, replay, run, run_steps, ExploreConfig, ExploreReport, FoundFailure, StepSchedule,
-    Strategy, DEFAULT_ITERATIONS,
+    explore, explore_with_progress, replay, run, run_steps, ExploreConfig, ExploreReport,
+    FoundFailure, Progress, StepSchedule, Strategy, DEFAULT_ITERATIONS,
 };
 pub use interlace_guest_sdk::abi::SiteTable;
 pub use minimise::{minimise, Minimised, MAX_MINIMISE_RUNS};

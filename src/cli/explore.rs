@@ -6,7 +6,8 @@ use super::{emit, ModuleArgs};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use interlace_wasm::{
-    explore, ExploreConfig, ExploreReport, Program, RunConfig, Strategy, DEFAULT_ITERATIONS,
+    explore_with_progress, ExploreConfig, ExploreReport, Program, Progress, RunConfig, Strategy,
+    DEFAULT_ITERATIONS,
 };
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,47 @@ pub struct ExploreOptions {
     /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
     #[arg(long)]
     pub json: bool,
+    /// A live progress line on stderr: on a terminal only (auto), always, never.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ExploreOptions {
+    /// The progress printer to pass to `explore_with_progress`, and whether it prints.
+    pub fn progress_line(&self) -> (bool, impl FnMut(&Progress)) {
+        use std::io::IsTerminal;
+        let on = match self.progress {
+            ProgressArg::Auto => std::io::stderr().is_terminal(),
+            ProgressArg::Always => true,
+            ProgressArg::Never => false,
+        };
+        (on, move |p: &Progress| {
+            if on {
+                eprint!("\r\x1b[2K{}", progress_text(p));
+            }
+        })
+    }
+}
+
+/// One progress line.
+pub fn progress_text(p: &Progress) -> String {
+    let rate = p.executions as f64 / p.elapsed.as_secs_f64().max(1e-9);
+    let mut line = format!(
+        "exploring: {} executions, {:.0} executions/s, {} failures",
+        p.executions, rate, p.failures
+    );
+    if let Some(note) = &p.note {
+        line.push_str(", ");
+        line.push_str(note);
+    }
+    line
 }
 
 impl ExploreOptions {
@@ -167,7 +209,11 @@ impl ExploreCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let program = self.module.load()?;
         let cfg = self.options.config(self.module.run_config()?)?;
-        let report = explore(&program, &cfg)?;
+        let (shown, mut line) = self.options.progress_line();
+        let report = explore_with_progress(&program, &cfg, &mut line)?;
+        if shown {
+            eprint!("\r\x1b[2K");
+        }
         let stem = self.module.stem();
         let path = self
             .save

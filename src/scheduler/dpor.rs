@@ -984,6 +984,23 @@ impl Scheduler for DporScheduler {
     fn name(&self) -> &'static str {
         "dpor"
     }
+
+    fn progress_note(&self) -> Option<String> {
+        let frontier: usize = self
+            .nodes
+            .iter()
+            .map(|n| {
+                n.backtrack
+                    .iter()
+                    .filter(|t| !n.done.contains(t) && **t != n.chosen)
+                    .count()
+            })
+            .sum();
+        Some(format!(
+            "frontier {frontier} branches, depth {}",
+            self.nodes.len()
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -158,4 +158,8 @@ pub trait Scheduler {
     }
     /// Strategy name, recorded in schedule files.
     fn name(&self) -> &'static str;
+    /// State worth a progress line (DPOR: branches still to explore).
+    fn progress_note(&self) -> Option<String> {
+        None
+    }
 }

@@ -192,3 +192,34 @@ fn the_interleaving_has_a_column_per_thread_in_80_columns() {
     // Private steps are collapsed into one row per run.
     assert!(trace.contains(" steps)"), "{trace}");
 }
+
+#[test]
+fn progress_goes_to_stderr_only_when_asked_or_on_a_terminal() {
+    use crate::guests::stderr;
+    let dir = scratch("progress");
+    let module = guest("mutex_counter");
+    let m = module.to_str().unwrap();
+    let args = [
+        "explore",
+        m,
+        "--strategy",
+        "dpor",
+        "--max-executions",
+        "400",
+    ];
+    let out = cli(&dir, &[&args[..], &["--progress", "always"]].concat());
+    assert_eq!(code(&out), 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("exploring: ") && err.contains("executions/s"),
+        "{err:?}"
+    );
+    assert!(
+        err.contains("frontier "),
+        "DPOR shows its frontier: {err:?}"
+    );
+    // Not a terminal (as here): nothing on stderr by default; stdout unchanged.
+    let quiet = cli(&dir, &args);
+    assert!(stderr(&quiet).is_empty(), "{:?}", stderr(&quiet));
+    assert_eq!(stdout(&quiet), stdout(&out));
+}
