@@ -32,7 +32,8 @@ impl Default for ColumnStyle {
     }
 }
 
-enum Row<'a> {
+/// A row of the view: a step, or a run of one thread's steps not shown.
+pub(crate) enum Row<'a> {
     Step(&'a Step),
     Hidden {
         thread: ThreadId,
@@ -97,13 +98,12 @@ fn fit(text: &str, width: usize) -> String {
     }
 }
 
-/// Renders `trace` as per-thread columns; `failure` flags its thread's last step.
-pub fn format_columns(
-    trace: &[Step],
-    sites: &SiteTable,
+/// The rows worth showing of `trace`, the number of threads, and the index
+/// of the failing step (its thread's last, or the last step).
+pub(crate) fn select_rows<'a>(
+    trace: &'a [Step],
     failure: Option<&Failure>,
-    style: ColumnStyle,
-) -> String {
+) -> (Vec<Row<'a>>, usize, Option<usize>) {
     // Memory that more than one thread touches (by 8-byte word).
     let mut owner: HashMap<u64, Option<ThreadId>> = HashMap::new();
     let words = |s: &Step| {
@@ -170,6 +170,17 @@ pub fn format_columns(
             }),
         }
     }
+    (rows, threads, failing)
+}
+
+/// Renders `trace` as per-thread columns; `failure` flags its thread's last step.
+pub fn format_columns(
+    trace: &[Step],
+    sites: &SiteTable,
+    failure: Option<&Failure>,
+    style: ColumnStyle,
+) -> String {
+    let (rows, threads, failing) = select_rows(trace, failure);
     let location = |row: &Row| match row {
         Row::Step(s) => short_location(sites, s.op.site),
         Row::Hidden { steps, .. } => {

@@ -82,6 +82,7 @@
 mod columns;
 mod error;
 mod explore;
+mod html;
 mod minimise;
 mod op;
 mod outcome;
@@ -97,6 +98,7 @@ pub use explore::{
     explore, explore_with_progress, replay, run, run_steps, ExploreConfig, ExploreReport,
     FoundFailure, Progress, StepSchedule, Strategy, DEFAULT_ITERATIONS,
 };
+pub use html::render_html;
 pub use interlace_guest_sdk::abi::SiteTable;
 pub use minimise::{minimise, Minimised, MAX_MINIMISE_RUNS};
 pub use op::{Op, OpKind, ThreadId};

@@ -66,6 +66,10 @@ pub struct ExploreOptions {
     /// A live progress line on stderr: on a terminal only (auto), always, never.
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+    /// Write the failing interleaving as a self-contained HTML page
+    /// (swimlanes per thread; open it in any browser).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -292,6 +296,9 @@ pub fn verdict(
             Err(e) => note = Some(format!("not minimised: {e}")),
         }
     }
+    if let Some(page) = &options.html {
+        write_html(page, module, execution, program)?;
+    }
     if options.json {
         let m = json_note.map(|(b, a)| json::MinimiseNote {
             preemptions_before: b,
@@ -312,6 +319,9 @@ pub fn verdict(
         found.index + 1
     );
     let _ = writeln!(out, "schedule saved to {}", path.display());
+    if let Some(page) = &options.html {
+        let _ = writeln!(out, "interleaving drawn in {}", page.display());
+    }
     if let Some(note) = note {
         let _ = writeln!(out, "{note}");
     }
@@ -323,6 +333,20 @@ pub fn verdict(
     );
     out.push_str(&failure_report(program, execution));
     Ok((ExitCode::from(1), out))
+}
+
+/// Writes the HTML page of a failing execution.
+pub fn write_html(
+    page: &Path,
+    module: &Path,
+    execution: &interlace_wasm::Execution,
+    program: &Program,
+) -> Result<()> {
+    let title = module.file_name().unwrap_or_default().to_string_lossy();
+    let html = interlace_wasm::render_html(&title, execution, program.sites());
+    std::fs::write(page, html)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", page.display()))?;
+    Ok(())
 }
 
 /// `x.failure.json` -> `x.failure.original.json`.

@@ -17,6 +17,9 @@ pub struct ReplayCmd {
     /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
     #[arg(long)]
     json: bool,
+    /// Write the interleaving as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 impl ReplayCmd {
@@ -30,6 +33,9 @@ impl ReplayCmd {
         };
         let program = module.load()?;
         let execution = replay(&program, &schedule, &self.module.run_config()?)?;
+        if let Some(page) = &self.html {
+            super::explore::write_html(page, &self.module.module, &execution, &program)?;
+        }
         if self.json {
             let json =
                 super::json::single_report(&program, &self.module.module, "replay", &execution);

@@ -5,6 +5,7 @@ mod dpor;
 mod entries;
 mod examples;
 mod guests;
+mod html;
 mod json;
 mod minimise;
 mod races;
