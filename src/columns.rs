@@ -52,7 +52,7 @@ fn short_location(sites: &SiteTable, site: Option<u32>) -> String {
             let name = path.rsplit('/').next().unwrap_or(path);
             format!("{name}:{}:{}", s.line, s.column)
         }
-        _ => site_function(sites, site),
+        _ => format!("{}+{:#x}", site_function(sites, site), s.code_offset),
     }
 }
 

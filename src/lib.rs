@@ -107,4 +107,7 @@ pub use program::Program;
 pub use runtime::{execute, RunConfig};
 pub use schedule::{decode_decisions, encode_decisions, ScheduleFile, FORMAT};
 pub use scheduler::{Choice, Coverage, Finish, FinishKind, Scheduler};
-pub use trace::{format_trace, format_trace_with, site_function, site_location, Step};
+pub use trace::{
+    format_trace, format_trace_with, lacks_line_info, site_function, site_location, Step,
+    LINE_INFO_HINT,
+};

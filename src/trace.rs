@@ -52,8 +52,22 @@ pub fn site_location(sites: &SiteTable, site: Option<u32>) -> String {
             let short: Vec<&str> = parts.into_iter().rev().collect();
             format!("{}:{}:{}", short.join("/"), s.line, s.column)
         }
-        None => site_function(sites, site),
+        None => format!("{}+{:#x}", site_function(sites, site), s.code_offset),
     }
+}
+
+/// The hint shown once when steps of the program's code have no line info.
+pub const LINE_INFO_HINT: &str = "no source lines in this module: build the guest with `debug = \"line-tables-only\"` (or more) in its Cargo profile, or `-g` for C, to see file:line instead of function+offset";
+
+/// Whether some program (non-library) step of `trace` has no line info.
+pub fn lacks_line_info(trace: &[Step], sites: &SiteTable) -> bool {
+    trace.iter().any(|s| {
+        !s.op.library
+            && s.op
+                .site
+                .and_then(|i| sites.sites.get(i as usize))
+                .is_some_and(|site| sites.file_of(site).is_none())
+    })
 }
 
 /// `t1`, or `t1:worker` for a named thread (the name cut to 10 characters).

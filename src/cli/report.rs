@@ -29,6 +29,9 @@ pub fn failure_report(program: &Program, execution: &Execution) -> String {
     }
     if let Some(trace) = &execution.trace {
         let _ = writeln!(out, "--- interleaving ---");
+        if interlace_wasm::lacks_line_info(trace, program.sites()) {
+            let _ = writeln!(out, "({})", interlace_wasm::LINE_INFO_HINT);
+        }
         let style = ColumnStyle {
             color: std::io::stdout().is_terminal(),
             ..ColumnStyle::default()

@@ -22,9 +22,6 @@ pub struct TestCmd {
 impl TestCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let program = self.module.load()?;
-        if self.options.json {
-            anyhow::bail!("--json applies to explore, replay and run; run explore --entry NAME --json for one test");
-        }
         let tests = program.entry_points(&self.prefix);
         if tests.is_empty() {
             anyhow::bail!(
@@ -33,7 +30,10 @@ impl TestCmd {
             );
         }
         let stem = self.module.stem();
-        emit(&format!("running {} tests\n", tests.len()));
+        if !self.options.json {
+            emit(&format!("running {} tests\n", tests.len()));
+        }
+        let mut reports = vec![];
         let mut failed = vec![];
         for name in &tests {
             let mut run = self.module.run_config()?;
@@ -49,7 +49,13 @@ impl TestCmd {
                 &path,
                 &self.module.module,
             )?;
-            if report.failure.is_some() {
+            if self.options.json {
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                reports.push(serde_json::json!({"test": name, "report": v}));
+                if report.failure.is_some() {
+                    failed.push(name.clone());
+                }
+            } else if report.failure.is_some() {
                 emit(&format!("test {name} ... FAILED\n{text}"));
                 failed.push(name.clone());
             } else {
@@ -58,6 +64,18 @@ impl TestCmd {
             }
         }
         let passed = tests.len() - failed.len();
+        if self.options.json {
+            let v = serde_json::json!({
+                "format": super::json::REPORT_FORMAT,
+                "command": "test",
+                "verdict": if failed.is_empty() { "pass" } else { "fail" },
+                "passed": passed,
+                "failed": failed,
+                "tests": reports,
+            });
+            emit(&format!("{v:#}\n"));
+            return Ok(ExitCode::from(!failed.is_empty() as u8));
+        }
         if failed.is_empty() {
             emit(&format!("\ntest result: ok. {passed} passed; 0 failed\n"));
             return Ok(ExitCode::SUCCESS);

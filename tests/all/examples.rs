@@ -223,3 +223,28 @@ fn progress_goes_to_stderr_only_when_asked_or_on_a_terminal() {
     assert!(stderr(&quiet).is_empty(), "{:?}", stderr(&quiet));
     assert_eq!(stdout(&quiet), stdout(&out));
 }
+
+#[test]
+fn the_deadlock_and_the_ring_point_at_their_lines() {
+    // Lock order: t1 takes a (line 11) then b (12); t2 takes b (18) then a (19).
+    let (code, out, _) = explore("lock_order_deadlock", &[]);
+    assert_eq!(code, 1);
+    let trace = out.split("--- interleaving ---").nth(1).unwrap();
+    for line in [11, 12, 18, 19] {
+        assert!(
+            trace.contains(&format!("lock_order_deadlock.rs:{line}:")),
+            "line {line} missing:\n{trace}"
+        );
+    }
+    // The ring: the producer stores into a slot (line 25) the consumer has
+    // not read yet (line 36), after checking head (line 20).
+    let (code, out, _) = explore("spsc_ring", &[]);
+    assert_eq!(code, 1);
+    let trace = out.split("--- interleaving ---").nth(1).unwrap();
+    for line in [20, 25, 36] {
+        assert!(
+            trace.contains(&format!("spsc_ring.rs:{line}:")),
+            "line {line} missing:\n{trace}"
+        );
+    }
+}

@@ -87,3 +87,26 @@ fn a_passing_exploration_reports_its_outcomes() {
     assert_eq!(r["command"], "run");
     assert_eq!(r["verdict"], "pass");
 }
+
+#[test]
+fn test_reports_one_json_object_per_test() {
+    let dir = scratch("json-test");
+    let module = guest("tests_example");
+    let (code, v) = json(&dir, &["test", module.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["command"], "test");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["passed"], 2);
+    assert_eq!(
+        v["failed"],
+        serde_json::json!(["interlace_test_load_then_store_loses_updates"])
+    );
+    let tests = v["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 3);
+    for t in tests {
+        let failing = t["test"] == "interlace_test_load_then_store_loses_updates";
+        let r = &t["report"];
+        assert_eq!(r["verdict"], if failing { "fail" } else { "pass" });
+        assert_eq!(r["execution"].is_null(), !failing);
+    }
+}

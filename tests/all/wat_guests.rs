@@ -48,3 +48,21 @@ pub fn spawn_join(thread_body: &str, main_body: &str) -> Vec<u8> {
               (call $exit (i32.load (i32.const 0))))"#
     ))
 }
+
+#[test]
+fn without_debug_info_steps_show_function_and_offset_and_a_hint_once() {
+    use crate::guests::{cli, code, scratch, stdout};
+    // The thread traps after touching the shared flag: a failure with a trace.
+    let wasm = spawn_join("(i32.store (i32.const 0) (i32.const 7)) (unreachable)", "");
+    let dir = scratch("no-debug-info");
+    std::fs::write(dir.join("guest.wasm"), wasm).unwrap();
+    let out = cli(&dir, &["explore", "guest.wasm", "--no-minimise"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "{text}");
+    assert_eq!(
+        text.matches("debug = \"line-tables-only\"").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("?+0x"), "function+offset expected:\n{text}");
+}
