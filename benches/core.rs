@@ -8,7 +8,7 @@
 
 use interlace_instrument::{instrument, Config, Granularity};
 use interlace_wasm::scheduler::{
-    DporScheduler, RandomScheduler, RoundRobinScheduler, UniformScheduler,
+    DporScheduler, PctScheduler, RandomScheduler, RoundRobinScheduler, UniformScheduler,
 };
 use interlace_wasm::{execute, Program, RunConfig, Scheduler};
 use std::path::{Path, PathBuf};
@@ -169,7 +169,10 @@ fn main() {
 
     // 5. How often each strategy finds the examples' bugs, per execution.
     println!("\nfailing executions out of 1000 (seed 1):");
-    println!("  {:<22} {:>8} {:>8}", "example", "random", "uniform");
+    println!(
+        "  {:<22} {:>8} {:>8} {:>8} {:>8}",
+        "example", "random", "uniform", "pct d=2", "pct d=3"
+    );
     for name in [
         "counter_lost_update",
         "bank_account",
@@ -179,7 +182,9 @@ fn main() {
         let p = load(&read(name), Some(Granularity::All));
         let (_, fr, _) = run_all(&p, Box::new(RandomScheduler::new(1, 1000)), &cfg);
         let (_, fu, _) = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg);
-        println!("  {name:<22} {fr:>8} {fu:>8}");
+        let (_, p2, _) = run_all(&p, Box::new(PctScheduler::new(1, 2, 1000)), &cfg);
+        let (_, p3, _) = run_all(&p, Box::new(PctScheduler::new(1, 3, 1000)), &cfg);
+        println!("  {name:<22} {fr:>8} {fu:>8} {p2:>8} {p3:>8}");
     }
 
     // 6. DPOR: executions, sleep-set blocked, time, executions/s.

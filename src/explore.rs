@@ -7,8 +7,8 @@ use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
-    Coverage, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep, RandomScheduler,
-    ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler,
+    Coverage, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep, PctScheduler,
+    RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler,
 };
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -30,6 +30,13 @@ pub enum Strategy {
         /// Seed; execution `i` uses stream `i` of it.
         seed: u64,
     },
+    /// PCT with bug depth `depth` (see [`PctScheduler`]).
+    Pct {
+        /// Seed; execution `i` uses stream `i` of it.
+        seed: u64,
+        /// Bug depth d: d−1 priority change points per execution.
+        depth: u32,
+    },
     /// Exhaustive: source-DPOR with sleep sets (see [`DporScheduler`]).
     Dpor {
         /// At most this many preemptions per execution (bounded POR).
@@ -49,6 +56,10 @@ impl Strategy {
             }
             Strategy::Uniform { seed } => (
                 Box::new(UniformScheduler::new(seed, iterations)),
+                Some(seed),
+            ),
+            Strategy::Pct { seed, depth } => (
+                Box::new(PctScheduler::new(seed, depth, iterations)),
                 Some(seed),
             ),
             Strategy::Dpor {

@@ -13,6 +13,10 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// PCT's default bug depth: two change points (a lost update needs one,
+/// an ABA or a three-step race two).
+const DEFAULT_PCT_DEPTH: u32 = 3;
+
 #[derive(Clone, Copy, ValueEnum)]
 enum StrategyArg {
     /// Random walk that preempts at visible operations: atomics, thread events,
@@ -20,6 +24,8 @@ enum StrategyArg {
     Random,
     /// Uniform random choice at every scheduling point (a baseline).
     Uniform,
+    /// PCT: random thread priorities, d−1 priority change points (--depth).
+    Pct,
     /// Exhaustive: every interleaving up to equivalence (source-DPOR with sleep sets).
     Dpor,
 }
@@ -47,6 +53,9 @@ pub struct ExploreOptions {
     /// DPOR: explore only executions with at most this many preemptions.
     #[arg(long)]
     preemption_bound: Option<u32>,
+    /// PCT: the bug depth d (d−1 priority change points per execution).
+    #[arg(long)]
+    depth: Option<u32>,
     /// DPOR: make every library access (Rust std, wasi-libc) a scheduling
     /// point of its own instead of running library code between two
     /// program steps as one block (finer, many more executions).
@@ -116,12 +125,22 @@ impl ExploreOptions {
         if self.preemption_bound.is_some() && !matches!(self.strategy, StrategyArg::Dpor) {
             anyhow::bail!("--preemption-bound applies to --strategy dpor only");
         }
+        if self.depth.is_some() && !matches!(self.strategy, StrategyArg::Pct) {
+            anyhow::bail!("--depth applies to --strategy pct only");
+        }
+        if self.depth == Some(0) {
+            anyhow::bail!("--depth must be at least 1 (1: no change point; 2: one; ...)");
+        }
         if self.split_library && !matches!(self.strategy, StrategyArg::Dpor) {
             anyhow::bail!("--split-library applies to --strategy dpor only");
         }
         let strategy = match self.strategy {
             StrategyArg::Random => Strategy::Random { seed: self.seed },
             StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
+            StrategyArg::Pct => Strategy::Pct {
+                seed: self.seed,
+                depth: self.depth.unwrap_or(DEFAULT_PCT_DEPTH),
+            },
             StrategyArg::Dpor => Strategy::Dpor {
                 preemption_bound: self.preemption_bound,
                 library_blocks: !self.split_library,

@@ -4,15 +4,18 @@
 mod dpor;
 mod marker_points;
 mod markers;
+mod pct;
 mod random;
 mod replay;
 pub mod round_robin;
 mod switches;
 mod uniform;
+mod visible;
 
 pub use dpor::{DporScheduler, DporStats};
 pub use marker_points::MarkerPoints;
 pub use markers::{MarkerScheduler, MarkerStep};
+pub use pct::PctScheduler;
 pub use random::RandomScheduler;
 
 pub use replay::ReplayScheduler;

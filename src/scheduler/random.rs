@@ -21,13 +21,11 @@
 //! learning and weights only decide where coins are flipped: every decision is
 //! recorded, so replay is exact whatever the walk learned.
 
+use super::visible::{SharedWords, Visibility};
 use super::{Choice, Scheduler};
-use crate::op::{Op, OpKind, ThreadId};
-use interlace_guest_sdk::abi::AccessKind;
+use crate::op::{Op, ThreadId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Points a thread may run without a preemption before it is preempted anyway.
 pub const MAX_RUN: u32 = 2_000;
@@ -35,27 +33,6 @@ pub const MAX_RUN: u32 = 2_000;
 pub const USER_PREEMPTION: f64 = 0.5;
 /// Range of log2(1/p) for the library-code preemption probability p, drawn per execution.
 const LIBRARY_LOG2_RANGE: std::ops::RangeInclusive<i32> = 2..=8;
-/// Words of a bulk operation that are tracked for sharing.
-const BULK_WORDS: u64 = 64;
-const SHARED: u32 = u32::MAX;
-
-/// Multiply-shift hashing for word addresses: this map is on the per-step path.
-#[derive(Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
 
 /// Seeded random walk over visible operations.
 pub struct RandomScheduler {
@@ -63,17 +40,9 @@ pub struct RandomScheduler {
     executions: u64,
     limit: u64,
     rng: ChaCha8Rng,
-    /// 8-byte word -> the one thread that touched it (id + 1), or [`SHARED`].
-    owners: HashMap<u64, u32, BuildHasherDefault<WordHasher>>,
+    shared: SharedWords,
     run: u32,
     library_preemption: f64,
-}
-
-fn is_data(op: &Op) -> bool {
-    matches!(
-        op.kind,
-        OpKind::Memory(AccessKind::Read | AccessKind::Write | AccessKind::Copy | AccessKind::Fill)
-    )
 }
 
 impl RandomScheduler {
@@ -84,53 +53,18 @@ impl RandomScheduler {
             executions: 0,
             limit,
             rng: ChaCha8Rng::seed_from_u64(seed),
-            owners: HashMap::default(),
+            shared: SharedWords::default(),
             run: 0,
             library_preemption: 0.0,
         }
     }
 
-    fn words(addr: u64, len: u64) -> std::ops::Range<u64> {
-        let first = addr >> 3;
-        let last = (addr + len.max(1) - 1) >> 3;
-        first..(last + 1).min(first + BULK_WORDS)
-    }
-
-    fn shared(&self, op: &Op) -> bool {
-        Self::words(op.addr, op.len).any(|w| self.owners.get(&w) == Some(&SHARED))
-    }
-
     /// Probability of preempting the running thread before `op`.
     fn preemption(&self, op: &Op) -> f64 {
-        match op.kind {
-            OpKind::Memory(AccessKind::Fence | AccessKind::Grow) => 0.0,
-            OpKind::Memory(_) if op.library => {
-                if op.atomic {
-                    self.library_preemption
-                } else {
-                    0.0
-                }
-            }
-            OpKind::Memory(_) if !is_data(op) || op.atomic || self.shared(op) => USER_PREEMPTION,
-            OpKind::Memory(_) => 0.0,
-            OpKind::Start
-            | OpKind::Spawn
-            | OpKind::Yield
-            | OpKind::Sleep
-            | OpKind::Resume
-            | OpKind::Join
-            | OpKind::Stop
-            | OpKind::Marker => USER_PREEMPTION,
-        }
-    }
-
-    fn touch(&mut self, thread: ThreadId, addr: u64, len: u64) {
-        let me = thread.0 + 1;
-        for w in Self::words(addr, len) {
-            let owner = self.owners.entry(w).or_insert(me);
-            if *owner != me {
-                *owner = SHARED;
-            }
+        match self.shared.visibility(op) {
+            Visibility::Hidden => 0.0,
+            Visibility::Library => self.library_preemption,
+            Visibility::Program => USER_PREEMPTION,
         }
     }
 }
@@ -171,13 +105,7 @@ impl Scheduler for RandomScheduler {
     }
 
     fn observe(&mut self, thread: ThreadId, op: &Op) {
-        if !is_data(op) {
-            return;
-        }
-        self.touch(thread, op.addr, op.len);
-        if op.kind == OpKind::Memory(AccessKind::Copy) {
-            self.touch(thread, op.src, op.len);
-        }
+        self.shared.observe(thread, op);
     }
 
     fn name(&self) -> &'static str {

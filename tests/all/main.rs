@@ -8,6 +8,7 @@ mod guests;
 mod html;
 mod json;
 mod minimise;
+mod pct;
 mod races;
 mod replay;
 mod runtime;
