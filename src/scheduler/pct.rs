@@ -82,7 +82,7 @@ impl PctScheduler {
     }
 
     /// Sends `t` below every thread, and below those sent down before it.
-    fn to_bottom(&mut self, t: ThreadId) {
+    fn send_to_bottom(&mut self, t: ThreadId) {
         self.bottom = self.bottom.saturating_sub(1);
         let p = self.bottom;
         self.set_priority(t, p);
@@ -129,7 +129,7 @@ impl Scheduler for PctScheduler {
             if matches!(choice.pending(c).kind, OpKind::Yield | OpKind::Sleep)
                 || self.run >= MAX_RUN
             {
-                self.to_bottom(c);
+                self.send_to_bottom(c);
                 self.run = 0;
             }
         }
