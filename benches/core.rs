@@ -10,7 +10,9 @@ use interlace_instrument::{instrument, Config, Granularity};
 use interlace_wasm::scheduler::{
     DporScheduler, PctScheduler, RandomScheduler, RoundRobinScheduler, UniformScheduler,
 };
-use interlace_wasm::{execute, Program, RunConfig, Scheduler};
+use interlace_wasm::{
+    execute, explore_parallel, ExploreConfig, Program, RunConfig, Scheduler, Strategy,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -185,6 +187,31 @@ fn main() {
         let (_, p2, _) = run_all(&p, Box::new(PctScheduler::new(1, 2, 1000)), &cfg);
         let (_, p3, _) = run_all(&p, Box::new(PctScheduler::new(1, 3, 1000)), &cfg);
         println!("  {name:<22} {fr:>8} {fu:>8} {p2:>8} {p3:>8}");
+    }
+
+    // 5b. --jobs: the same executions on 1 and 2 OS threads.
+    println!("\nparallel exploration (random, seed 0, 4000 executions, no failure expected):");
+    for name in ["atomic_counter", "mutex_counter"] {
+        let p = load(&read(name), Some(Granularity::All));
+        let cfg = ExploreConfig {
+            strategy: Strategy::Random { seed: 0 },
+            iterations: 4000,
+            markers_only: false,
+            run: RunConfig::default(),
+        };
+        let mut rates = vec![];
+        for jobs in [1, 2] {
+            let start = Instant::now();
+            let r = explore_parallel(&p, &cfg, jobs, &mut |_| {}).unwrap();
+            assert!(r.failure.is_none());
+            rates.push(r.executions as f64 / start.elapsed().as_secs_f64());
+        }
+        println!(
+            "  {name:<22} jobs 1: {:>7.0} executions/s   jobs 2: {:>7.0} executions/s   ({:.2}x)",
+            rates[0],
+            rates[1],
+            rates[1] / rates[0]
+        );
     }
 
     // 6. DPOR: executions, sleep-set blocked, time, executions/s.

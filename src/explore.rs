@@ -8,7 +8,7 @@ use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
     Coverage, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep, PctScheduler,
-    RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler,
+    RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler, WARMUP,
 };
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -162,6 +162,46 @@ pub fn explore_with_progress(
     cfg: &ExploreConfig,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ExploreReport> {
+    explore_parallel(program, cfg, 1, progress)
+}
+
+/// What the executions so far add up to.
+#[derive(Default)]
+struct Tally {
+    executions: u64,
+    outcomes: BTreeMap<(Option<i32>, Vec<u8>), u64>,
+    /// The first failing execution: its index and itself.
+    failure: Option<(u64, Execution)>,
+}
+
+impl Tally {
+    fn add(&mut self, index: u64, execution: Execution) {
+        self.executions += 1;
+        if execution.abandoned {
+            return;
+        }
+        *self
+            .outcomes
+            .entry((execution.exit_code, execution.stdout.clone()))
+            .or_insert(0) += 1;
+        if execution.failure.is_some() && self.failure.is_none() {
+            self.failure = Some((index, execution));
+        }
+    }
+}
+
+/// [`explore_with_progress`] on `jobs` OS threads. A sampling strategy
+/// (random, pct, uniform) runs its first [`WARMUP`] executions here, then
+/// hands execution `i` to whichever thread is free; execution `i` depends
+/// only on the seed, `i` and the warm-up, and the report is the first
+/// failing execution by index, so the result is the same for any `jobs`.
+/// DPOR and `--points markers` run on one thread.
+pub fn explore_parallel(
+    program: &Program,
+    cfg: &ExploreConfig,
+    jobs: usize,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ExploreReport> {
     let start = Instant::now();
     let mut last_progress = start;
     let (mut scheduler, seed) = cfg.strategy.scheduler(cfg.iterations);
@@ -175,31 +215,39 @@ pub fn explore_with_progress(
         scheduler = Box::new(MarkerPoints::new(scheduler));
     }
     let name = scheduler.name();
-    let mut executions = 0;
-    let mut outcomes: BTreeMap<(Option<i32>, Vec<u8>), u64> = BTreeMap::new();
-    let mut failure = None;
-    while scheduler.next_execution() {
+    let mut tally = Tally::default();
+    loop {
+        let index = tally.executions;
+        if jobs > 1 && index >= WARMUP && index < cfg.iterations {
+            if let Some(base) = scheduler.fork(index) {
+                run_parallel(program, cfg, base, jobs, &mut tally, start, progress)?;
+                break;
+            }
+        }
+        if !scheduler.next_execution() {
+            break;
+        }
         let (result, s) = execute(program, scheduler, &cfg.run);
         scheduler = s;
         let execution = result?;
-        executions += 1;
+        let failed = execution.failure.is_some();
+        tally.add(index, execution);
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
             progress(&Progress {
-                executions,
+                executions: tally.executions,
                 elapsed: start.elapsed(),
-                failures: execution.failure.is_some() as u64,
+                failures: failed as u64,
                 note: scheduler.progress_note(),
             });
         }
-        if execution.abandoned {
-            continue;
+        if tally.failure.is_some() {
+            break;
         }
-        *outcomes
-            .entry((execution.exit_code, execution.stdout.clone()))
-            .or_insert(0) += 1;
-        if execution.failure.is_some() {
-            let index = executions - 1;
+    }
+    let failure = match tally.failure {
+        None => None,
+        Some((index, execution)) => {
             let schedule =
                 ScheduleFile::record(program, &cfg.run, name, seed, Some(index), &execution);
             let replayed = replay(program, &schedule, &cfg.run)?;
@@ -212,20 +260,20 @@ pub fn explore_with_progress(
                     "nondeterminism: replaying the failing schedule gave a different result; please report this as an interlace-wasm bug",
                 ));
             }
-            failure = Some(FoundFailure {
+            Some(FoundFailure {
                 index,
                 schedule,
                 execution: replayed,
-            });
-            break;
+            })
         }
-    }
+    };
     Ok(ExploreReport {
-        executions,
+        executions: tally.executions,
         strategy: name,
         seed,
         failure,
-        outcomes: outcomes
+        outcomes: tally
+            .outcomes
             .into_iter()
             .map(|((exit_code, stdout), count)| Outcome {
                 exit_code,
@@ -236,6 +284,82 @@ pub fn explore_with_progress(
         coverage: scheduler.coverage(),
         elapsed: start.elapsed(),
     })
+}
+
+/// Runs executions `tally.executions..cfg.iterations` on `jobs` threads,
+/// each execution from a fork of `base`, up to the first failing index.
+fn run_parallel(
+    program: &Program,
+    cfg: &ExploreConfig,
+    base: Box<dyn Scheduler + Send>,
+    jobs: usize,
+    tally: &mut Tally,
+    start: Instant,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    use std::sync::Mutex;
+    let next = AtomicU64::new(tally.executions);
+    let first_failure = AtomicU64::new(u64::MAX);
+    let done = AtomicU64::new(0);
+    let base = Mutex::new(base);
+    let results: Mutex<Vec<(u64, Execution)>> = Mutex::new(vec![]);
+    let error: Mutex<Option<Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, SeqCst);
+                    if i >= cfg.iterations || i > first_failure.load(SeqCst) {
+                        return;
+                    }
+                    let Some(mut fork) = base.lock().expect("not poisoned").fork(i) else {
+                        return;
+                    };
+                    if !fork.next_execution() {
+                        return;
+                    }
+                    let (result, _) = execute(program, fork, &cfg.run);
+                    match result {
+                        Ok(execution) => {
+                            if execution.failure.is_some() && !execution.abandoned {
+                                first_failure.fetch_min(i, SeqCst);
+                            }
+                            results.lock().expect("not poisoned").push((i, execution));
+                            done.fetch_add(1, SeqCst);
+                        }
+                        Err(e) => {
+                            error.lock().expect("not poisoned").get_or_insert(e);
+                            first_failure.fetch_min(0, SeqCst);
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        while !workers.iter().all(|w| w.is_finished()) {
+            std::thread::sleep(Duration::from_millis(20));
+            progress(&Progress {
+                executions: tally.executions + done.load(SeqCst),
+                elapsed: start.elapsed(),
+                failures: (first_failure.load(SeqCst) != u64::MAX) as u64,
+                note: Some(format!("{jobs} jobs")),
+            });
+        }
+    });
+    if let Some(e) = error.into_inner().expect("not poisoned") {
+        return Err(e);
+    }
+    let mut results = results.into_inner().expect("not poisoned");
+    results.sort_by_key(|(i, _)| *i);
+    let last = first_failure.load(SeqCst);
+    for (i, execution) in results {
+        if i > last {
+            break;
+        }
+        tally.add(i, execution);
+    }
+    Ok(())
 }
 
 /// Replays `schedule` on `program` exactly, with tracing on.

@@ -6,7 +6,7 @@ use super::{emit, ModuleArgs};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use interlace_wasm::{
-    explore_with_progress, ExploreConfig, ExploreReport, Program, Progress, RunConfig, Strategy,
+    explore_parallel, ExploreConfig, ExploreReport, Program, Progress, RunConfig, Strategy,
     DEFAULT_ITERATIONS,
 };
 use std::fmt::Write;
@@ -79,6 +79,10 @@ pub struct ExploreOptions {
     /// (swimlanes per thread; open it in any browser).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Run executions on this many OS threads (random, pct, uniform); the
+    /// findings are the same as with one.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,6 +128,14 @@ impl ExploreOptions {
     pub fn config(&self, run: RunConfig) -> Result<ExploreConfig> {
         if self.preemption_bound.is_some() && !matches!(self.strategy, StrategyArg::Dpor) {
             anyhow::bail!("--preemption-bound applies to --strategy dpor only");
+        }
+        if self.jobs == 0 {
+            anyhow::bail!("--jobs must be at least 1");
+        }
+        if self.jobs > 1
+            && (matches!(self.strategy, StrategyArg::Dpor) || self.points == PointsArg::Markers)
+        {
+            anyhow::bail!("--jobs applies to --strategy random, pct and uniform (DPOR and --points markers run on one thread)");
         }
         if self.depth.is_some() && !matches!(self.strategy, StrategyArg::Pct) {
             anyhow::bail!("--depth applies to --strategy pct only");
@@ -233,7 +245,7 @@ impl ExploreCmd {
         let program = self.module.load()?;
         let cfg = self.options.config(self.module.run_config()?)?;
         let (shown, mut line) = self.options.progress_line();
-        let report = explore_with_progress(&program, &cfg, &mut line)?;
+        let report = explore_parallel(&program, &cfg, self.options.jobs, &mut line)?;
         if shown {
             eprint!("\r\x1b[2K");
         }

@@ -129,6 +129,11 @@ impl Coverage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Divergence(pub String);
 
+/// Executions a sampling strategy learns from (which memory is shared, how
+/// long executions are) before it freezes what it learned, so that every
+/// later execution depends only on the seed, its index and this warm-up.
+pub const WARMUP: u64 = 8;
+
 /// A scheduling strategy.
 pub trait Scheduler {
     /// Prepares the next execution; false when the strategy has nothing left.
@@ -161,6 +166,14 @@ pub trait Scheduler {
     }
     /// Strategy name, recorded in schedule files.
     fn name(&self) -> &'static str;
+    /// A scheduler that runs only execution `index` exactly as this one
+    /// would, to run it on another OS thread (`--jobs`); None for strategies
+    /// whose executions depend on the ones before (DPOR, replays). Asked
+    /// only after [`WARMUP`] executions.
+    fn fork(&self, index: u64) -> Option<Box<dyn Scheduler + Send>> {
+        let _ = index;
+        None
+    }
     /// State worth a progress line (DPOR: branches still to explore).
     fn progress_note(&self) -> Option<String> {
         None

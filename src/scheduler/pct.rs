@@ -15,7 +15,7 @@
 
 use super::random::MAX_RUN;
 use super::visible::{SharedWords, Visibility};
-use super::{Choice, Scheduler};
+use super::{Choice, Divergence, Finish, Scheduler, WARMUP};
 use crate::op::{Op, OpKind, ThreadId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -94,8 +94,8 @@ impl Scheduler for PctScheduler {
         if self.executions >= self.limit {
             return false;
         }
-        if self.executions > 0 {
-            self.max_steps = self.max_steps.max(self.steps);
+        if self.executions >= WARMUP {
+            self.shared.reset();
         }
         self.rng = ChaCha8Rng::seed_from_u64(self.seed);
         self.rng.set_stream(self.executions);
@@ -155,6 +155,27 @@ impl Scheduler for PctScheduler {
 
     fn observe(&mut self, thread: ThreadId, op: &Op) {
         self.shared.observe(thread, op);
+    }
+
+    fn finish_execution(&mut self, _end: &Finish<'_>) -> Result<(), Divergence> {
+        if self.executions <= WARMUP {
+            self.max_steps = self.max_steps.max(self.steps);
+        }
+        if self.executions == WARMUP {
+            // The warm-up is over: what it learned is what every later execution starts from.
+            self.shared.freeze();
+        }
+        Ok(())
+    }
+
+    fn fork(&self, index: u64) -> Option<Box<dyn Scheduler + Send>> {
+        (self.executions >= WARMUP).then(|| {
+            let mut fork = PctScheduler::new(self.seed, self.depth, index + 1);
+            fork.executions = index;
+            fork.max_steps = self.max_steps;
+            fork.shared = self.shared.snapshot();
+            Box::new(fork) as Box<dyn Scheduler + Send>
+        })
     }
 
     fn name(&self) -> &'static str {

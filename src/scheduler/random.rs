@@ -22,7 +22,7 @@
 //! recorded, so replay is exact whatever the walk learned.
 
 use super::visible::{SharedWords, Visibility};
-use super::{Choice, Scheduler};
+use super::{Choice, Divergence, Finish, Scheduler, WARMUP};
 use crate::op::{Op, ThreadId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -74,6 +74,9 @@ impl Scheduler for RandomScheduler {
         if self.executions >= self.limit {
             return false;
         }
+        if self.executions >= WARMUP {
+            self.shared.reset();
+        }
         self.rng = ChaCha8Rng::seed_from_u64(self.seed);
         self.rng.set_stream(self.executions);
         self.executions += 1;
@@ -106,6 +109,28 @@ impl Scheduler for RandomScheduler {
 
     fn observe(&mut self, thread: ThreadId, op: &Op) {
         self.shared.observe(thread, op);
+    }
+
+    fn finish_execution(&mut self, _end: &Finish<'_>) -> Result<(), Divergence> {
+        if self.executions == WARMUP {
+            // The warm-up is over: what it learned is what every later execution starts from.
+            self.shared.freeze();
+        }
+        Ok(())
+    }
+
+    fn fork(&self, index: u64) -> Option<Box<dyn Scheduler + Send>> {
+        (self.executions >= WARMUP).then(|| {
+            Box::new(RandomScheduler {
+                seed: self.seed,
+                executions: index,
+                limit: index + 1,
+                rng: ChaCha8Rng::seed_from_u64(self.seed),
+                shared: self.shared.snapshot(),
+                run: 0,
+                library_preemption: 0.0,
+            }) as Box<dyn Scheduler + Send>
+        })
     }
 
     fn name(&self) -> &'static str {

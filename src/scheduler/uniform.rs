@@ -48,6 +48,12 @@ impl Scheduler for UniformScheduler {
         Some(choice.runnable[self.rng.random_range(0..choice.runnable.len())])
     }
 
+    fn fork(&self, index: u64) -> Option<Box<dyn Scheduler + Send>> {
+        let mut fork = UniformScheduler::new(self.seed, index + 1);
+        fork.executions = index;
+        Some(Box::new(fork))
+    }
+
     fn name(&self) -> &'static str {
         "uniform"
     }

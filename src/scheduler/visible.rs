@@ -13,6 +13,7 @@ use crate::op::{Op, OpKind, ThreadId};
 use interlace_guest_sdk::abi::AccessKind;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// Words of a bulk operation that are tracked for sharing.
 const BULK_WORDS: u64 = 64;
@@ -47,11 +48,17 @@ pub enum Visibility {
     Program,
 }
 
-/// Memory words touched by more than one thread, learned from executions.
+type Owners = HashMap<u64, u32, BuildHasherDefault<WordHasher>>;
+
+/// Memory words touched by more than one thread, learned from executions:
+/// a frozen part shared by every later execution (so execution `i` depends
+/// only on the seed, `i` and the warm-up, wherever it runs) and what the
+/// current execution learned on top.
 #[derive(Default)]
 pub struct SharedWords {
     /// 8-byte word -> the one thread that touched it (id + 1), or [`SHARED`].
-    owners: HashMap<u64, u32, BuildHasherDefault<WordHasher>>,
+    frozen: Arc<Owners>,
+    local: Owners,
 }
 
 fn is_data(op: &Op) -> bool {
@@ -68,8 +75,35 @@ fn words(addr: u64, len: u64) -> std::ops::Range<u64> {
 }
 
 impl SharedWords {
+    fn owner(&self, w: u64) -> Option<u32> {
+        self.local.get(&w).or_else(|| self.frozen.get(&w)).copied()
+    }
+
     fn shared(&self, op: &Op) -> bool {
-        words(op.addr, op.len).any(|w| self.owners.get(&w) == Some(&SHARED))
+        words(op.addr, op.len).any(|w| self.owner(w) == Some(SHARED))
+    }
+
+    /// Makes what was learned so far the frozen part.
+    pub fn freeze(&mut self) {
+        if self.local.is_empty() {
+            return;
+        }
+        let mut all = (*self.frozen).clone();
+        all.extend(self.local.drain());
+        self.frozen = Arc::new(all);
+    }
+
+    /// Forgets what the current execution learned (back to the frozen part).
+    pub fn reset(&mut self) {
+        self.local.clear();
+    }
+
+    /// The frozen part alone, for an execution run elsewhere.
+    pub fn snapshot(&self) -> SharedWords {
+        SharedWords {
+            frozen: Arc::clone(&self.frozen),
+            local: Owners::default(),
+        }
     }
 
     /// How much a point before `op` can matter.
@@ -101,9 +135,14 @@ impl SharedWords {
     fn touch(&mut self, thread: ThreadId, addr: u64, len: u64) {
         let me = thread.0 + 1;
         for w in words(addr, len) {
-            let owner = self.owners.entry(w).or_insert(me);
-            if *owner != me {
-                *owner = SHARED;
+            match self.owner(w) {
+                None => {
+                    self.local.insert(w, me);
+                }
+                Some(o) if o != me && o != SHARED => {
+                    self.local.insert(w, SHARED);
+                }
+                Some(_) => {}
             }
         }
     }

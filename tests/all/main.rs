@@ -6,6 +6,7 @@ mod entries;
 mod examples;
 mod guests;
 mod html;
+mod jobs;
 mod json;
 mod minimise;
 mod pct;
