@@ -202,6 +202,31 @@ pub fn explore_parallel(
     jobs: usize,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ExploreReport> {
+    explore_sharded(program, cfg, jobs, None, progress)
+}
+
+/// One deterministic slice of an exploration (`--shard k/N`): the warm-up,
+/// then the executions `WARMUP + k`, `WARMUP + k + N`, ... The slices of
+/// `0..N` together run every execution once; `interlace-wasm merge` adds
+/// their reports up to what one run would have said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which slice, from 0.
+    pub index: u64,
+    /// How many slices.
+    pub count: u64,
+}
+
+/// [`explore_parallel`] over one [`Shard`] (None: everything). Outcomes of
+/// the warm-up count in shard 0 only; a failure in the warm-up is reported
+/// by every shard (merging keeps the lowest index).
+pub fn explore_sharded(
+    program: &Program,
+    cfg: &ExploreConfig,
+    jobs: usize,
+    shard: Option<Shard>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ExploreReport> {
     let start = Instant::now();
     let mut last_progress = start;
     let (mut scheduler, seed) = cfg.strategy.scheduler(cfg.iterations);
@@ -216,13 +241,19 @@ pub fn explore_parallel(
     }
     let name = scheduler.name();
     let mut tally = Tally::default();
+    let mut index = 0;
     loop {
-        let index = tally.executions;
-        if jobs > 1 && index >= WARMUP && index < cfg.iterations {
-            if let Some(base) = scheduler.fork(index) {
-                run_parallel(program, cfg, base, jobs, &mut tally, start, progress)?;
-                break;
-            }
+        if (jobs > 1 || shard.is_some()) && index >= WARMUP && index < cfg.iterations {
+            let Some(base) = scheduler.fork(index) else {
+                return Err(Error::new(
+                    ErrorKind::BadSchedule,
+                    format!("the {name} strategy cannot run on several threads or in shards (--jobs, --shard); use random, pct or uniform"),
+                ));
+            };
+            let slice = shard.unwrap_or(Shard { index: 0, count: 1 });
+            let split = Split { jobs, slice };
+            run_parallel(program, cfg, base, split, &mut tally, start, progress)?;
+            break;
         }
         if !scheduler.next_execution() {
             break;
@@ -231,7 +262,10 @@ pub fn explore_parallel(
         scheduler = s;
         let execution = result?;
         let failed = execution.failure.is_some();
-        tally.add(index, execution);
+        if shard.is_none_or(|s| s.index == 0) || (failed && !execution.abandoned) {
+            tally.add(index, execution);
+        }
+        index += 1;
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
             progress(&Progress {
@@ -286,20 +320,26 @@ pub fn explore_parallel(
     })
 }
 
-/// Runs executions `tally.executions..cfg.iterations` on `jobs` threads,
-/// each execution from a fork of `base`, up to the first failing index.
+/// How the executions after the warm-up are spread.
+struct Split {
+    jobs: usize,
+    slice: Shard,
+}
+
+/// Runs the executions of `slice` from [`WARMUP`] to `cfg.iterations` on
+/// `jobs` threads, each from a fork of `base`, up to the first failing index.
 fn run_parallel(
     program: &Program,
     cfg: &ExploreConfig,
     base: Box<dyn Scheduler + Send>,
-    jobs: usize,
+    Split { jobs, slice }: Split,
     tally: &mut Tally,
     start: Instant,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<()> {
     use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
     use std::sync::Mutex;
-    let next = AtomicU64::new(tally.executions);
+    let next = AtomicU64::new(0);
     let first_failure = AtomicU64::new(u64::MAX);
     let done = AtomicU64::new(0);
     let base = Mutex::new(base);
@@ -309,7 +349,7 @@ fn run_parallel(
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 scope.spawn(|| loop {
-                    let i = next.fetch_add(1, SeqCst);
+                    let i = WARMUP + slice.index + next.fetch_add(1, SeqCst) * slice.count;
                     if i >= cfg.iterations || i > first_failure.load(SeqCst) {
                         return;
                     }

@@ -95,8 +95,9 @@ mod trace;
 pub use columns::{format_columns, ColumnStyle};
 pub use error::{Error, ErrorKind, Result};
 pub use explore::{
-    explore, explore_parallel, explore_with_progress, replay, run, run_steps, ExploreConfig,
-    ExploreReport, FoundFailure, Progress, StepSchedule, Strategy, DEFAULT_ITERATIONS,
+    explore, explore_parallel, explore_sharded, explore_with_progress, replay, run, run_steps,
+    ExploreConfig, ExploreReport, FoundFailure, Progress, Shard, StepSchedule, Strategy,
+    DEFAULT_ITERATIONS,
 };
 pub use html::render_html;
 pub use interlace_guest_sdk::abi::SiteTable;

@@ -6,7 +6,7 @@ use super::{emit, ModuleArgs};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use interlace_wasm::{
-    explore_parallel, ExploreConfig, ExploreReport, Program, Progress, RunConfig, Strategy,
+    explore_sharded, ExploreConfig, ExploreReport, Program, Progress, RunConfig, Shard, Strategy,
     DEFAULT_ITERATIONS,
 };
 use std::fmt::Write;
@@ -83,6 +83,22 @@ pub struct ExploreOptions {
     /// findings are the same as with one.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
+    /// Run one deterministic slice k of N (0-based) of the executions, to
+    /// split an exploration across machines; merge the `--json` reports
+    /// with `interlace-wasm merge`.
+    #[arg(long, value_name = "k/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+fn parse_shard(text: &str) -> std::result::Result<Shard, String> {
+    let bad = || format!("--shard takes k/N with 0 <= k < N (e.g. 0/4), got `{text}`");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let index: u64 = k.trim().parse().map_err(|_| bad())?;
+    let count: u64 = n.trim().parse().map_err(|_| bad())?;
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -132,10 +148,11 @@ impl ExploreOptions {
         if self.jobs == 0 {
             anyhow::bail!("--jobs must be at least 1");
         }
-        if self.jobs > 1
+        let split = self.jobs > 1 || self.shard.is_some();
+        if split
             && (matches!(self.strategy, StrategyArg::Dpor) || self.points == PointsArg::Markers)
         {
-            anyhow::bail!("--jobs applies to --strategy random, pct and uniform (DPOR and --points markers run on one thread)");
+            anyhow::bail!("--jobs and --shard apply to --strategy random, pct and uniform (DPOR and --points markers run on one thread)");
         }
         if self.depth.is_some() && !matches!(self.strategy, StrategyArg::Pct) {
             anyhow::bail!("--depth applies to --strategy pct only");
@@ -245,7 +262,13 @@ impl ExploreCmd {
         let program = self.module.load()?;
         let cfg = self.options.config(self.module.run_config()?)?;
         let (shown, mut line) = self.options.progress_line();
-        let report = explore_parallel(&program, &cfg, self.options.jobs, &mut line)?;
+        let report = explore_sharded(
+            &program,
+            &cfg,
+            self.options.jobs,
+            self.options.shard,
+            &mut line,
+        )?;
         if shown {
             eprint!("\r\x1b[2K");
         }
@@ -281,7 +304,8 @@ pub fn verdict(
     let minimise = !options.no_minimise;
     let Some(found) = &report.failure else {
         if options.json {
-            let json = json::explore_report(program, module, report, None, None, None);
+            let mut json = json::explore_report(program, module, report, None, None, None);
+            add_run_info(&mut json, cfg, options);
             return Ok((ExitCode::SUCCESS, format!("{json:#}\n")));
         }
         let text = format!(
@@ -336,7 +360,9 @@ pub fn verdict(
             preemptions_after: a,
             original: &original,
         });
-        let json = json::explore_report(program, module, report, Some(path), m, Some(execution));
+        let mut json =
+            json::explore_report(program, module, report, Some(path), m, Some(execution));
+        add_run_info(&mut json, cfg, options);
         return Ok((ExitCode::from(1), format!("{json:#}\n")));
     }
     let mut out = String::new();
@@ -364,6 +390,15 @@ pub fn verdict(
     );
     out.push_str(&failure_report(program, execution));
     Ok((ExitCode::from(1), out))
+}
+
+/// The budget and the shard, so that `merge` can check and add reports up.
+fn add_run_info(json: &mut serde_json::Value, cfg: &ExploreConfig, options: &ExploreOptions) {
+    json["iterations"] = cfg.iterations.into();
+    json["shard"] = match options.shard {
+        Some(s) => serde_json::json!({"index": s.index, "count": s.count}),
+        None => serde_json::Value::Null,
+    };
 }
 
 /// Writes the HTML page of a failing execution.

@@ -3,6 +3,7 @@
 mod explore;
 mod instrument;
 mod json;
+mod merge;
 mod replay;
 mod report;
 mod run;
@@ -36,6 +37,8 @@ enum Command {
     Instrument(instrument::InstrumentCmd),
     /// Explore every exported test function (by name prefix), like `cargo test`.
     Test(test::TestCmd),
+    /// Add up the JSON reports of `explore --shard k/N --json` runs.
+    Merge(merge::MergeCmd),
 }
 
 impl Cli {
@@ -47,6 +50,7 @@ impl Cli {
             Command::Run(c) => c.execute(),
             Command::Instrument(c) => c.execute(),
             Command::Test(c) => c.execute(),
+            Command::Merge(c) => c.execute(),
         }
     }
 }

@@ -57,3 +57,68 @@ fn two_jobs_find_what_one_finds() {
     );
     assert_eq!(code(&out), 2);
 }
+
+#[test]
+fn shards_merge_into_what_one_run_reports() {
+    let dir = scratch("shards");
+    let run = |args: &[&str]| {
+        let out = cli(&dir, args);
+        (code(&out), stdout(&out))
+    };
+    // A correct program: the shards' executions and outcomes add up.
+    let module = guest("atomic_counter");
+    let m = module.to_str().unwrap();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let (status, json) = run(&[
+            "explore",
+            m,
+            "--iterations",
+            "150",
+            "--shard",
+            &shard,
+            "--json",
+        ]);
+        assert_eq!(status, 0);
+        std::fs::write(dir.join(format!("r{k}.json")), json).unwrap();
+    }
+    let (status, merged) = run(&["merge", "r0.json", "r1.json", "r2.json", "--json"]);
+    assert_eq!(status, 0, "{merged}");
+    let v: serde_json::Value = serde_json::from_str(&merged).unwrap();
+    assert_eq!(v["executions"], 150);
+    assert_eq!(v["all_shards"], true);
+    let (_, whole) = run(&["explore", m, "--iterations", "150", "--json"]);
+    let whole: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(v["outcomes"], whole["outcomes"]);
+    // Missing shards are said, and a shard given twice is an error.
+    let (_, partial) = run(&["merge", "r0.json", "r2.json"]);
+    assert!(
+        partial.contains("2 of 3 shards: NOT the whole exploration"),
+        "{partial}"
+    );
+    let out = cli(&dir, &["merge", "r0.json", "r0.json"]);
+    assert_eq!(code(&out), 2);
+    // A failing program: the merged failure is the one run's (lowest index).
+    let module = guest("counter_lost_update");
+    let m = module.to_str().unwrap();
+    for k in 0..2 {
+        let (shard, save) = (format!("{k}/2"), format!("s{k}.json"));
+        let (status, json) = run(&["explore", m, "--shard", &shard, "--json", "--save", &save]);
+        assert_eq!(status, 1);
+        std::fs::write(dir.join(format!("c{k}.json")), json).unwrap();
+    }
+    let (status, merged) = run(&["merge", "c0.json", "c1.json"]);
+    assert_eq!(status, 1);
+    let (_, one) = run(&["explore", m, "--save", "one.json"]);
+    let index = |text: &str| {
+        text.split("in execution ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .map(str::to_string)
+    };
+    assert_eq!(index(&merged), index(&one), "{merged}\n{one}");
+    // Not a report: exit 2 with what to pass.
+    std::fs::write(dir.join("junk.json"), "{}").unwrap();
+    let out = cli(&dir, &["merge", "junk.json"]);
+    assert_eq!(code(&out), 2);
+}
