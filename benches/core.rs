@@ -189,6 +189,29 @@ fn main() {
         println!("  {name:<22} {fr:>8} {fu:>8} {p2:>8} {p3:>8}");
     }
 
+    // 5a. The compiled-module cache: loading with Cranelift vs from disk.
+    {
+        let wasm = instrument(&read("counter_lost_update"), &Config::default())
+            .unwrap()
+            .wasm;
+        let dir =
+            std::env::temp_dir().join(format!("interlace-bench-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let time = |cache: Option<&Path>| {
+            let start = Instant::now();
+            Program::new_cached(&wasm, "bench", cache).unwrap();
+            start.elapsed()
+        };
+        let compile = (0..5).map(|_| time(None)).min().unwrap();
+        time(Some(&dir));
+        let cached = (0..5).map(|_| time(Some(&dir))).min().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        println!(
+            "\nmodule load, counter_lost_update: compile {compile:.2?}, from the cache {cached:.2?} ({:.1}x faster)",
+            compile.as_secs_f64() / cached.as_secs_f64()
+        );
+    }
+
     // 5b. --jobs: the same executions on 1 and 2 OS threads.
     println!("\nparallel exploration (random, seed 0, 4000 executions, no failure expected):");
     for name in ["atomic_counter", "mutex_counter"] {

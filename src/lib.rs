@@ -79,6 +79,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cache;
 mod columns;
 mod error;
 mod explore;

@@ -53,6 +53,12 @@ impl Program {
     /// Loads `wasm` (normally an instrumented module; see `interlace-instrument`).
     /// `name` becomes the guest's `argv[0]`.
     pub fn new(wasm: &[u8], name: &str) -> Result<Program> {
+        Program::new_cached(wasm, name, None)
+    }
+
+    /// [`Program::new`], taking the compiled module from `cache` (a
+    /// directory) when it holds it, and storing it there otherwise.
+    pub fn new_cached(wasm: &[u8], name: &str, cache: Option<&std::path::Path>) -> Result<Program> {
         if wasm.len() < 8 || &wasm[0..4] != b"\0asm" {
             return Err(bad("not a WebAssembly module (no \\0asm header); pass a .wasm file built for wasm32-wasip1-threads"));
         }
@@ -67,8 +73,18 @@ impl Program {
             .cranelift_nan_canonicalization(true)
             .epoch_interruption(true);
         let engine = Engine::new(&config).map_err(engine_error)?;
-        let module = Module::new(&engine, wasm)
-            .map_err(|e| bad(format!("malformed WebAssembly module: {e}")))?;
+        let sha256 = hex(&Sha256::digest(wasm));
+        let module = match cache.and_then(|dir| crate::cache::load(dir, &engine, &sha256)) {
+            Some(module) => module,
+            None => {
+                let module = Module::new(&engine, wasm)
+                    .map_err(|e| bad(format!("malformed WebAssembly module: {e}")))?;
+                if let Some(dir) = cache {
+                    crate::cache::store(dir, &engine, &sha256, &module);
+                }
+                module
+            }
+        };
 
         let mut memory_ty = None;
         let mut preview1: Vec<(String, FuncType)> = vec![];
@@ -122,7 +138,7 @@ impl Program {
             memory_ty,
             allocator_sites: allocator_sites(&sites),
             sites: Arc::new(sites),
-            sha256: hex(&Sha256::digest(wasm)),
+            sha256,
             name: name.to_string(),
         })
     }

@@ -105,6 +105,11 @@ pub struct ModuleArgs {
     /// Run the module as given, without instrumenting it (for differential checks).
     #[arg(long, hide = true)]
     pub uninstrumented: bool,
+    /// Do not read or write the cache of instrumented and compiled modules
+    /// ($INTERLACE_CACHE_DIR, else $XDG_CACHE_HOME/interlace-wasm, else
+    /// ~/.cache/interlace-wasm).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Arguments for the guest (after `--`).
     #[arg(last = true)]
     pub guest_args: Vec<String>,
@@ -114,22 +119,39 @@ impl ModuleArgs {
     /// Reads, instruments and compiles the module.
     pub fn load(&self) -> Result<Program> {
         let bytes = read_module(&self.module)?;
+        let cache = if self.no_cache { None } else { cache_dir() };
         let wasm = if self.uninstrumented || interlace_instrument::is_instrumented(&bytes) {
             bytes
         } else {
             let config = interlace_instrument::Config {
                 granularity: self.granularity.into(),
             };
-            interlace_instrument::instrument(&bytes, &config)
-                .with_context(|| format!("cannot instrument {}", self.module.display()))?
-                .wasm
+            let key = format!(
+                "{}-{:?}-{}",
+                hex_sha256(&bytes),
+                self.granularity,
+                env!("CARGO_PKG_VERSION")
+            );
+            match cache.as_deref().and_then(|d| cached(d, &key)) {
+                Some(wasm) => wasm,
+                None => {
+                    let wasm = interlace_instrument::instrument(&bytes, &config)
+                        .with_context(|| format!("cannot instrument {}", self.module.display()))?
+                        .wasm;
+                    if let Some(dir) = &cache {
+                        store(dir, &key, &wasm);
+                    }
+                    wasm
+                }
+            }
         };
         let name = self
             .module
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Program::new(&wasm, &name).with_context(|| format!("cannot load {}", self.module.display()))
+        Program::new_cached(&wasm, &name, cache.as_deref())
+            .with_context(|| format!("cannot load {}", self.module.display()))
     }
 
     /// The module's file name without extension, for default output names.
@@ -157,6 +179,46 @@ impl ModuleArgs {
             races: self.races,
             ..RunConfig::default()
         })
+    }
+}
+
+/// Where instrumented and compiled modules are cached: `$INTERLACE_CACHE_DIR`,
+/// else `$XDG_CACHE_HOME/interlace-wasm`, else `~/.cache/interlace-wasm`.
+fn cache_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("INTERLACE_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("interlace-wasm")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/interlace-wasm")))
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An instrumented module from the cache, if whole (its checksum matches).
+fn cached(dir: &Path, key: &str) -> Option<Vec<u8>> {
+    let wasm = std::fs::read(dir.join(format!("{key}.wasm"))).ok()?;
+    let sum = std::fs::read_to_string(dir.join(format!("{key}.wasm.sha256"))).ok()?;
+    (sum.trim() == hex_sha256(&wasm)).then_some(wasm)
+}
+
+/// Stores an instrumented module; failures only mean no cache next time.
+fn store(dir: &Path, key: &str, wasm: &[u8]) {
+    let tmp = dir.join(format!("{key}.wasm.tmp{}", std::process::id()));
+    let ok = std::fs::create_dir_all(dir).is_ok()
+        && std::fs::write(dir.join(format!("{key}.wasm.sha256")), hex_sha256(wasm)).is_ok()
+        && std::fs::write(&tmp, wasm).is_ok()
+        && std::fs::rename(&tmp, dir.join(format!("{key}.wasm"))).is_ok();
+    if !ok {
+        let _ = std::fs::remove_file(&tmp);
     }
 }
 

@@ -38,8 +38,18 @@ pub fn guest(name: &str) -> PathBuf {
 
 /// Runs the `interlace-wasm` binary with `args` in `dir`.
 pub fn cli(dir: &Path, args: &[&str]) -> Output {
+    cli_with_cache(
+        dir,
+        args,
+        &workspace().join("target/test-scratch/module-cache"),
+    )
+}
+
+/// [`cli`] with the module cache in `cache`.
+pub fn cli_with_cache(dir: &Path, args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_interlace-wasm"))
         .current_dir(dir)
+        .env("INTERLACE_CACHE_DIR", cache)
         .args(args)
         .output()
         .expect("binary runs")

@@ -150,3 +150,45 @@ fn replay_uses_the_granularity_the_schedule_was_recorded_with() {
     assert_eq!(code(&replayed), 1, "{}", stderr(&replayed));
     assert_eq!(stdout(&replayed), report(&stdout(&explored)));
 }
+
+#[test]
+fn the_module_cache_is_used_checked_and_optional() {
+    use crate::guests::cli_with_cache;
+    let dir = scratch("cache");
+    let cache = dir.join("cache");
+    let module = guest("counter_lost_update");
+    let m = module.to_str().unwrap();
+    let args = ["explore", m, "--seed", "2", "--save", "s.json"];
+    let first = cli_with_cache(&dir, &args, &cache);
+    let entries = |ext: &str| {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().to_string_lossy().ends_with(ext))
+            .count()
+    };
+    // One instrumented and one compiled module, each with its checksum.
+    assert_eq!((entries(".wasm"), entries(".cwasm")), (1, 1));
+    let second = cli_with_cache(&dir, &args, &cache);
+    assert_eq!(first.stdout, second.stdout);
+    // A damaged entry is not trusted: the module is compiled afresh.
+    for e in std::fs::read_dir(&cache).unwrap() {
+        let path = e.unwrap().path();
+        if path
+            .extension()
+            .is_some_and(|x| x == "cwasm" || x == "wasm")
+        {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let n = bytes.len();
+            bytes[n / 2] ^= 0xff;
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }
+    let third = cli_with_cache(&dir, &args, &cache);
+    assert_eq!(code(&third), 1);
+    assert_eq!(first.stdout, third.stdout);
+    // --no-cache neither reads nor writes.
+    let other = dir.join("unused");
+    let out = cli_with_cache(&dir, &[&args[..], &["--no-cache"]].concat(), &other);
+    assert_eq!(out.stdout, first.stdout);
+    assert!(!other.exists());
+}
