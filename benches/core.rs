@@ -6,6 +6,9 @@
 //! - slowdown of an instrumented guest against the same guest uninstrumented;
 //! - how often the examples' bugs are found per execution, per strategy.
 
+mod common;
+
+use common::{guests, load};
 use interlace_instrument::{instrument, Config, Granularity};
 use interlace_wasm::scheduler::{
     DporScheduler, PctScheduler, RandomScheduler, RoundRobinScheduler, UniformScheduler,
@@ -13,40 +16,8 @@ use interlace_wasm::scheduler::{
 use interlace_wasm::{
     execute, explore_parallel, ExploreConfig, Program, RunConfig, Scheduler, Strategy,
 };
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn guests() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = root.join("target/guests");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip1-threads",
-            "--manifest-path",
-        ])
-        .arg(root.join("examples/guests/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the example guests failed");
-    target.join("wasm32-wasip1-threads/release")
-}
-
-fn load(wasm: &[u8], granularity: Option<Granularity>) -> Program {
-    match granularity {
-        Some(g) => Program::new(
-            &instrument(wasm, &Config { granularity: g }).unwrap().wasm,
-            "bench",
-        )
-        .unwrap(),
-        None => Program::new(wasm, "bench").unwrap(),
-    }
-}
 
 /// Runs every execution of `s`; returns (executions, failing, wall time).
 fn run_all(p: &Program, mut s: Box<dyn Scheduler>, cfg: &RunConfig) -> (u64, u64, Duration) {

@@ -248,3 +248,14 @@ fn the_deadlock_and_the_ring_point_at_their_lines() {
         );
     }
 }
+
+#[test]
+fn the_peer_benchmark_programs_get_the_right_verdicts() {
+    assert_found("condvar_lost_wakeup", "deadlock", "no thread can run");
+    assert_found("seqlock_torn", "panic", "torn read");
+    assert_found("treiber_aba", "panic", "ABA: node");
+    assert_found("peterson_broken", "panic", "mutual exclusion violated");
+    assert_found("plain_lost_update", "panic", "lost update");
+    assert_clean("seqlock_fixed", &[]);
+    assert_clean("peterson_correct", &[]);
+}
