@@ -14,7 +14,7 @@
 //! wait for.
 
 use super::random::MAX_RUN;
-use super::visible::{SharedWords, Visibility};
+use super::visible::{start_sample, SharedWords, Visibility};
 use super::{Choice, Divergence, Finish, Scheduler, WARMUP};
 use crate::op::{Op, OpKind, ThreadId};
 use rand::{Rng, SeedableRng};
@@ -91,15 +91,15 @@ impl PctScheduler {
 
 impl Scheduler for PctScheduler {
     fn next_execution(&mut self) -> bool {
-        if self.executions >= self.limit {
+        let Some(rng) = start_sample(
+            self.seed,
+            &mut self.executions,
+            self.limit,
+            &mut self.shared,
+        ) else {
             return false;
-        }
-        if self.executions >= WARMUP {
-            self.shared.reset();
-        }
-        self.rng = ChaCha8Rng::seed_from_u64(self.seed);
-        self.rng.set_stream(self.executions);
-        self.executions += 1;
+        };
+        self.rng = rng;
         self.priorities.clear();
         self.steps = 0;
         self.run = 0;

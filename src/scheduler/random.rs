@@ -21,7 +21,7 @@
 //! learning and weights only decide where coins are flipped: every decision is
 //! recorded, so replay is exact whatever the walk learned.
 
-use super::visible::{SharedWords, Visibility};
+use super::visible::{start_sample, SharedWords, Visibility};
 use super::{Choice, Divergence, Finish, Scheduler, WARMUP};
 use crate::op::{Op, ThreadId};
 use rand::{Rng, SeedableRng};
@@ -71,15 +71,15 @@ impl RandomScheduler {
 
 impl Scheduler for RandomScheduler {
     fn next_execution(&mut self) -> bool {
-        if self.executions >= self.limit {
+        let Some(rng) = start_sample(
+            self.seed,
+            &mut self.executions,
+            self.limit,
+            &mut self.shared,
+        ) else {
             return false;
-        }
-        if self.executions >= WARMUP {
-            self.shared.reset();
-        }
-        self.rng = ChaCha8Rng::seed_from_u64(self.seed);
-        self.rng.set_stream(self.executions);
-        self.executions += 1;
+        };
+        self.rng = rng;
         self.run = 0;
         self.library_preemption = 0.5f64.powi(self.rng.random_range(LIBRARY_LOG2_RANGE));
         true

@@ -11,6 +11,8 @@
 
 use crate::op::{Op, OpKind, ThreadId};
 use interlace_guest_sdk::abi::AccessKind;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -49,6 +51,27 @@ pub enum Visibility {
 }
 
 type Owners = HashMap<u64, u32, BuildHasherDefault<WordHasher>>;
+
+/// Starts execution `*executions` of a seeded sampling strategy: None past
+/// `limit`; else the execution's own random stream of `seed`, after
+/// forgetting what the previous execution learned once the warm-up is over.
+pub fn start_sample(
+    seed: u64,
+    executions: &mut u64,
+    limit: u64,
+    shared: &mut SharedWords,
+) -> Option<ChaCha8Rng> {
+    if *executions >= limit {
+        return None;
+    }
+    if *executions >= super::WARMUP {
+        shared.reset();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(*executions);
+    *executions += 1;
+    Some(rng)
+}
 
 /// Memory words touched by more than one thread, learned from executions:
 /// a frozen part shared by every later execution (so execution `i` depends

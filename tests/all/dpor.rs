@@ -7,11 +7,7 @@ use interlace_wasm::{
 };
 
 fn load(name: &str) -> Program {
-    let bytes = std::fs::read(guest(name)).unwrap();
-    let wasm = interlace_instrument::instrument(&bytes, &Default::default())
-        .unwrap()
-        .wasm;
-    Program::new(&wasm, name).unwrap()
+    crate::guests::load_guest(name)
 }
 
 fn dpor(name: &str, args: &[&str], bound: Option<u32>) -> ExploreReport {

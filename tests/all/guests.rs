@@ -36,6 +36,15 @@ pub fn guest(name: &str) -> PathBuf {
     path
 }
 
+/// The example guest `name`, instrumented (all accesses) and loaded.
+pub fn load_guest(name: &str) -> interlace_wasm::Program {
+    let bytes = std::fs::read(guest(name)).unwrap();
+    let wasm = interlace_instrument::instrument(&bytes, &Default::default())
+        .unwrap()
+        .wasm;
+    interlace_wasm::Program::new(&wasm, name).unwrap()
+}
+
 /// Runs the `interlace-wasm` binary with `args` in `dir`.
 pub fn cli(dir: &Path, args: &[&str]) -> Output {
     cli_with_cache(
