@@ -45,6 +45,13 @@ fn main() {
                 },
                 DPOR_BUDGET,
             ),
+            (
+                "dpor --deepen",
+                Strategy::DporDeepening {
+                    library_blocks: true,
+                },
+                DPOR_BUDGET,
+            ),
         ];
         for (mode, strategy, iterations) in modes {
             let cfg = ExploreConfig {

@@ -7,8 +7,9 @@ use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
-    Coverage, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep, PctScheduler,
-    RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler, UniformScheduler, WARMUP,
+    Coverage, DeepeningDpor, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep,
+    PctScheduler, RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler,
+    UniformScheduler, WARMUP,
 };
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -37,6 +38,12 @@ pub enum Strategy {
         /// Bug depth d: d−1 priority change points per execution.
         depth: u32,
     },
+    /// DPOR with a preemption bound of 0, 1, 2, ... then none (see
+    /// [`DeepeningDpor`]): finds shallow bugs first, still exhaustive.
+    DporDeepening {
+        /// As in [`Strategy::Dpor`].
+        library_blocks: bool,
+    },
     /// Exhaustive: source-DPOR with sleep sets (see [`DporScheduler`]).
     Dpor {
         /// At most this many preemptions per execution (bounded POR).
@@ -57,6 +64,10 @@ impl Strategy {
             Strategy::Uniform { seed } => (
                 Box::new(UniformScheduler::new(seed, iterations)),
                 Some(seed),
+            ),
+            Strategy::DporDeepening { library_blocks } => (
+                Box::new(DeepeningDpor::new(iterations, library_blocks)),
+                None,
             ),
             Strategy::Pct { seed, depth } => (
                 Box::new(PctScheduler::new(seed, depth, iterations)),
@@ -231,7 +242,10 @@ pub fn explore_sharded(
     let mut last_progress = start;
     let (mut scheduler, seed) = cfg.strategy.scheduler(cfg.iterations);
     if cfg.markers_only {
-        if matches!(cfg.strategy, Strategy::Dpor { .. }) {
+        if matches!(
+            cfg.strategy,
+            Strategy::Dpor { .. } | Strategy::DporDeepening { .. }
+        ) {
             return Err(Error::new(
                 ErrorKind::BadSchedule,
                 "--points markers does not apply to --strategy dpor (DPOR must see every step)",

@@ -61,6 +61,11 @@ pub struct ExploreOptions {
     /// program steps as one block (finer, many more executions).
     #[arg(long)]
     split_library: bool,
+    /// DPOR: iterative preemption bounding: bound 0, then 1, 2, ... then
+    /// none, in one budget; finds bugs needing few preemptions first and is
+    /// still exhaustive in the end.
+    #[arg(long)]
+    deepen: bool,
     /// Where a thread may be preempted: every scheduling point, or only at
     /// guest-sdk markers (coarse and fast, as the interlace seed's markers).
     #[arg(long, value_enum, default_value_t = PointsArg::All)]
@@ -160,6 +165,12 @@ impl ExploreOptions {
         if self.depth == Some(0) {
             anyhow::bail!("--depth must be at least 1 (1: no change point; 2: one; ...)");
         }
+        if self.deepen && self.preemption_bound.is_some() {
+            anyhow::bail!("--deepen chooses the preemption bounds itself; drop --preemption-bound");
+        }
+        if self.deepen && !matches!(self.strategy, StrategyArg::Dpor) {
+            anyhow::bail!("--deepen applies to --strategy dpor only");
+        }
         if self.split_library && !matches!(self.strategy, StrategyArg::Dpor) {
             anyhow::bail!("--split-library applies to --strategy dpor only");
         }
@@ -169,6 +180,9 @@ impl ExploreOptions {
             StrategyArg::Pct => Strategy::Pct {
                 seed: self.seed,
                 depth: self.depth.unwrap_or(DEFAULT_PCT_DEPTH),
+            },
+            StrategyArg::Dpor if self.deepen => Strategy::DporDeepening {
+                library_blocks: !self.split_library,
             },
             StrategyArg::Dpor => Strategy::Dpor {
                 preemption_bound: self.preemption_bound,

@@ -1,6 +1,7 @@
 //! Scheduling strategies. The runtime calls one [`Scheduler`] at every
 //! scheduling point where more than one thread could run; it knows no strategy.
 
+mod deepening;
 mod dpor;
 mod marker_points;
 mod markers;
@@ -12,6 +13,7 @@ mod switches;
 mod uniform;
 mod visible;
 
+pub use deepening::{DeepeningDpor, MAX_DEEPENING};
 pub use dpor::{DporScheduler, DporStats};
 pub use marker_points::MarkerPoints;
 pub use markers::{MarkerScheduler, MarkerStep};

@@ -257,3 +257,36 @@ fn lightweight_threads_with_std_sync_are_exhaustive() {
         .message
         .contains("counter is 1"));
 }
+
+#[test]
+fn iterative_preemption_bounding_finds_shallow_bugs_and_still_completes() {
+    let run = |name: &str, args: &[&str]| {
+        let cfg = ExploreConfig {
+            strategy: Strategy::DporDeepening {
+                library_blocks: true,
+            },
+            iterations: 20_000,
+            markers_only: false,
+            run: RunConfig {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                ..RunConfig::default()
+            },
+        };
+        explore(&load(name), &cfg).unwrap()
+    };
+    // Plain DPOR does not find the ABA within 20,000 executions (its depth-
+    // first order permutes the threads' exits first); bounds 0, 1, ... do.
+    let r = run("treiber_aba", &[]);
+    let f = r.failure.expect("ABA found");
+    assert!(f.index < 200, "found in execution {}", f.index + 1);
+    // The last round is the unbounded search: its counts are DPOR's.
+    let r = run("dpor_readers", &["3"]);
+    let c = r.coverage.unwrap();
+    assert!(c.is_complete(), "{c:?}");
+    assert_eq!(c.complete, 8);
+    assert!(c.executions > 8, "earlier rounds ran too: {}", c.executions);
+    assert_eq!(
+        c.algorithm,
+        "source-DPOR with sleep sets, iterative preemption bounding"
+    );
+}
