@@ -6,9 +6,8 @@
 
 use crate::op::{OpKind, ThreadId};
 use crate::outcome::Failure;
-use crate::trace::{site_function, Step};
+use crate::trace::{site_location_in, step_functions, Notable, Step};
 use interlace_guest_sdk::abi::{AccessKind, SiteTable};
-use std::collections::HashMap;
 use std::fmt::Write;
 
 /// How to draw the columns.
@@ -42,17 +41,12 @@ pub(crate) enum Row<'a> {
     },
 }
 
-/// `file.rs:line:col` (the file name only), or the function without lines.
+/// `file.rs:line:col` (the file name only) or `function+offset`; nothing
+/// for a step without a site.
 fn short_location(sites: &SiteTable, site: Option<u32>) -> String {
-    let Some(s) = site.and_then(|i| sites.sites.get(i as usize)) else {
-        return String::new();
-    };
-    match sites.file_of(s) {
-        Some(path) if s.line > 0 => {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            format!("{name}:{}:{}", s.line, s.column)
-        }
-        _ => format!("{}+{:#x}", site_function(sites, site), s.code_offset),
+    match site {
+        Some(_) => site_location_in(sites, site, 1),
+        None => String::new(),
     }
 }
 
@@ -104,23 +98,7 @@ pub(crate) fn select_rows<'a>(
     trace: &'a [Step],
     failure: Option<&Failure>,
 ) -> (Vec<Row<'a>>, usize, Option<usize>) {
-    // Memory that more than one thread touches (by 8-byte word).
-    let mut owner: HashMap<u64, Option<ThreadId>> = HashMap::new();
-    let words = |s: &Step| {
-        let first = s.op.addr >> 3;
-        first..((s.op.addr + s.op.len.max(1) - 1) >> 3) + 1
-    };
-    for s in trace
-        .iter()
-        .filter(|s| matches!(s.op.kind, OpKind::Memory(_)) && s.op.len > 0)
-    {
-        for w in words(s).take(64) {
-            let e = owner.entry(w).or_insert(Some(s.thread));
-            if *e != Some(s.thread) {
-                *e = None;
-            }
-        }
-    }
+    let notable = Notable::of(trace);
     let threads = trace.iter().map(|s| s.thread.0 + 1).max().unwrap_or(1) as usize;
     let mut last_of: Vec<Option<usize>> = vec![None; threads];
     for (i, s) in trace.iter().enumerate() {
@@ -142,10 +120,7 @@ pub(crate) fn select_rows<'a>(
                     | OpKind::Resume
                     | OpKind::Stop
             )
-            || (matches!(s.op.kind, OpKind::Memory(_))
-                && !s.op.library
-                && s.op.len > 0
-                && words(s).take(64).any(|w| owner.get(&w) == Some(&None)))
+            || notable.shared_access(s)
     };
     // Rows: shown steps, and between them one row per run of hidden steps of a thread.
     let mut rows: Vec<Row> = vec![];
@@ -184,13 +159,7 @@ pub fn format_columns(
     let location = |row: &Row| match row {
         Row::Step(s) => short_location(sites, s.op.site),
         Row::Hidden { steps, .. } => {
-            let mut funcs: Vec<String> = vec![];
-            for s in steps {
-                let f = site_function(sites, s.op.site);
-                if f != "-" && !funcs.contains(&f) {
-                    funcs.push(f);
-                }
-            }
+            let mut funcs = step_functions(steps, sites);
             let more = funcs.len().saturating_sub(2);
             funcs.truncate(2);
             let mut text = format!("in {}", funcs.join(", "));

@@ -7,7 +7,7 @@
 use crate::columns::{select_rows, Row};
 use crate::op::OpKind;
 use crate::outcome::Execution;
-use crate::trace::{site_function, Step};
+use crate::trace::{site_function, site_source, step_functions, Step};
 use interlace_guest_sdk::abi::{AccessKind, SiteTable};
 use std::fmt::Write;
 
@@ -19,12 +19,10 @@ fn escape(text: &str) -> String {
 }
 
 fn location(sites: &SiteTable, step: &Step) -> String {
-    let Some(s) = step.op.site.and_then(|i| sites.sites.get(i as usize)) else {
-        return String::new();
-    };
     let func = site_function(sites, step.op.site);
-    match sites.file_of(s) {
-        Some(path) if s.line > 0 => format!("{path}:{}:{} in {func}", s.line, s.column),
+    match site_source(sites, step.op.site) {
+        Some((path, line, column)) if line > 0 => format!("{path}:{line}:{column} in {func}"),
+        _ if step.op.site.is_none() => String::new(),
         _ => func,
     }
 }
@@ -188,13 +186,7 @@ a.link {{ color: #1a73e8; font-size: 11px; margin-left: 4px; }}
                 count,
                 steps,
             } => {
-                let mut funcs: Vec<String> = vec![];
-                for s in steps {
-                    let f = site_function(sites, s.op.site);
-                    if f != "-" && !funcs.contains(&f) {
-                        funcs.push(f);
-                    }
-                }
+                let funcs = step_functions(steps, sites);
                 let cell = format!(
                     r#"<span class="op hidden" title="{}">{count} steps</span>"#,
                     escape(&funcs.join(", "))

@@ -79,7 +79,7 @@
 //! ```
 #![deny(missing_docs)]
 
-mod cache;
+pub mod cache;
 mod columns;
 mod error;
 mod explore;

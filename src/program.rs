@@ -4,7 +4,6 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::{hooks, wasi, ThreadData};
 use interlace_guest_sdk::abi::{self, SiteTable};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::{Config, Engine, ExternType, FuncType, Linker, MemoryType, Module};
@@ -73,7 +72,7 @@ impl Program {
             .cranelift_nan_canonicalization(true)
             .epoch_interruption(true);
         let engine = Engine::new(&config).map_err(engine_error)?;
-        let sha256 = hex(&Sha256::digest(wasm));
+        let sha256 = crate::cache::sha256_hex(wasm);
         let module = match cache.and_then(|dir| crate::cache::load(dir, &engine, &sha256)) {
             Some(module) => module,
             None => {
@@ -168,10 +167,6 @@ impl Program {
     pub fn name(&self) -> &str {
         &self.name
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Epoch interruption bounds a guest loop that never reaches a scheduling

@@ -40,20 +40,47 @@ pub fn site_function(sites: &SiteTable, site: Option<u32>) -> String {
     format!("{:#}", rustc_demangle::demangle(&f.name))
 }
 
-/// `file:line:column` of a site, the path shortened to its last three parts,
-/// or the function name when the module has no line info for it.
-pub fn site_location(sites: &SiteTable, site: Option<u32>) -> String {
+/// The source of a site: file path, line and column (0 when unknown), if
+/// the module has line info for it.
+pub fn site_source(sites: &SiteTable, site: Option<u32>) -> Option<(&str, u32, u32)> {
+    let s = sites.sites.get(site? as usize)?;
+    Some((sites.file_of(s)?, s.line, s.column))
+}
+
+/// `file:line:column` of a site with the path cut to its last `parts`
+/// components, or `function+offset` when the module has no line info for it
+/// (`-` without a site).
+pub fn site_location_in(sites: &SiteTable, site: Option<u32>, parts: usize) -> String {
     let Some(s) = site.and_then(|s| sites.sites.get(s as usize)) else {
         return "-".to_string();
     };
-    match sites.file_of(s) {
-        Some(path) => {
-            let parts: Vec<&str> = path.rsplit('/').take(3).collect();
-            let short: Vec<&str> = parts.into_iter().rev().collect();
-            format!("{}:{}:{}", short.join("/"), s.line, s.column)
+    match site_source(sites, site) {
+        Some((path, line, column)) => {
+            let short: Vec<&str> = path.rsplit('/').take(parts).collect();
+            let short: Vec<&str> = short.into_iter().rev().collect();
+            format!("{}:{line}:{column}", short.join("/"))
         }
         None => format!("{}+{:#x}", site_function(sites, site), s.code_offset),
     }
+}
+
+/// `file:line:column` of a site, the path shortened to its last three parts,
+/// or `function+offset` when the module has no line info for it.
+pub fn site_location(sites: &SiteTable, site: Option<u32>) -> String {
+    site_location_in(sites, site, 3)
+}
+
+/// The distinct functions of `steps`, in order, for a one-line summary of
+/// steps not shown.
+pub fn step_functions(steps: &[&Step], sites: &SiteTable) -> Vec<String> {
+    let mut funcs: Vec<String> = vec![];
+    for s in steps {
+        let f = site_function(sites, s.op.site);
+        if f != "-" && !funcs.contains(&f) {
+            funcs.push(f);
+        }
+    }
+    funcs
 }
 
 /// The hint shown once when steps of the program's code have no line info.
@@ -63,10 +90,8 @@ pub const LINE_INFO_HINT: &str = "no source lines in this module: build the gues
 pub fn lacks_line_info(trace: &[Step], sites: &SiteTable) -> bool {
     trace.iter().any(|s| {
         !s.op.library
-            && s.op
-                .site
-                .and_then(|i| sites.sites.get(i as usize))
-                .is_some_and(|site| sites.file_of(site).is_none())
+            && s.op.site.is_some_and(|i| (i as usize) < sites.sites.len())
+            && site_source(sites, s.op.site).is_none()
     })
 }
 
@@ -124,6 +149,46 @@ fn words(op: &Op) -> std::ops::Range<u64> {
     first..((op.addr + op.len.max(1) - 1) >> 3) + 1
 }
 
+/// Which steps of a trace matter to a reader: markers, and the program's
+/// own accesses to memory (8-byte words) that another thread of the trace
+/// also touched.
+pub(crate) struct Notable {
+    owner: HashMap<u64, Option<ThreadId>>,
+}
+
+impl Notable {
+    pub(crate) fn of(trace: &[Step]) -> Notable {
+        let mut owner: HashMap<u64, Option<ThreadId>> = HashMap::new();
+        for s in trace
+            .iter()
+            .filter(|s| matches!(s.op.kind, OpKind::Memory(_)) && s.op.len > 0)
+        {
+            for w in words(&s.op).take(64) {
+                let e = owner.entry(w).or_insert(Some(s.thread));
+                if *e != Some(s.thread) {
+                    *e = None;
+                }
+            }
+        }
+        Notable { owner }
+    }
+
+    /// A program access to memory more than one thread touched.
+    pub(crate) fn shared_access(&self, s: &Step) -> bool {
+        matches!(s.op.kind, OpKind::Memory(_))
+            && !s.op.library
+            && s.op.len > 0
+            && words(&s.op)
+                .take(64)
+                .any(|w| self.owner.get(&w) == Some(&None))
+    }
+
+    /// A marker or a shared program access.
+    pub(crate) fn is(&self, s: &Step) -> bool {
+        s.op.kind == OpKind::Marker || self.shared_access(s)
+    }
+}
+
 /// Like [`format_trace`], showing runs of up to `run_lines` steps in full.
 pub fn format_trace_with(
     trace: &[Step],
@@ -131,25 +196,8 @@ pub fn format_trace_with(
     max_runs: usize,
     run_lines: usize,
 ) -> String {
-    let mut owner: HashMap<u64, Option<ThreadId>> = HashMap::new();
-    for s in trace
-        .iter()
-        .filter(|s| matches!(s.op.kind, OpKind::Memory(_)) && s.op.len > 0)
-    {
-        for w in words(&s.op).take(64) {
-            let e = owner.entry(w).or_insert(Some(s.thread));
-            if *e != Some(s.thread) {
-                *e = None;
-            }
-        }
-    }
-    let notable = |s: &Step| {
-        s.op.kind == OpKind::Marker
-            || (matches!(s.op.kind, OpKind::Memory(_))
-                && !s.op.library
-                && s.op.len > 0
-                && words(&s.op).take(64).any(|w| owner.get(&w) == Some(&None)))
-    };
+    let notable = Notable::of(trace);
+    let notable = |s: &Step| notable.is(s);
     let mut runs: Vec<&[Step]> = vec![];
     let mut start = 0;
     for i in 1..=trace.len() {
@@ -188,13 +236,7 @@ fn flush_hidden(out: &mut String, hidden: &mut Vec<&Step>, sites: &SiteTable) {
     if hidden.is_empty() {
         return;
     }
-    let mut funcs: Vec<String> = vec![];
-    for s in hidden.iter() {
-        let f = site_function(sites, s.op.site);
-        if f != "-" && !funcs.contains(&f) {
-            funcs.push(f);
-        }
-    }
+    let mut funcs = step_functions(hidden, sites);
     let more = if funcs.len() > 3 {
         format!(" and {} more", funcs.len() - 3)
     } else {

@@ -114,8 +114,19 @@ pub enum ProgressArg {
 }
 
 impl ExploreOptions {
-    /// The progress printer to pass to `explore_with_progress`, and whether it prints.
-    pub fn progress_line(&self) -> (bool, impl FnMut(&Progress)) {
+    /// Explores `program` as these options say: on `--jobs` threads, in
+    /// `--shard`, with the progress line.
+    pub fn explore(&self, program: &Program, cfg: &ExploreConfig) -> Result<ExploreReport> {
+        let (shown, mut line) = self.progress_line();
+        let report = explore_sharded(program, cfg, self.jobs, self.shard, &mut line)?;
+        if shown {
+            eprint!("\r\x1b[2K");
+        }
+        Ok(report)
+    }
+
+    /// The progress printer to pass to `explore_sharded`, and whether it prints.
+    fn progress_line(&self) -> (bool, impl FnMut(&Progress)) {
         use std::io::IsTerminal;
         let on = match self.progress {
             ProgressArg::Auto => std::io::stderr().is_terminal(),
@@ -275,17 +286,7 @@ impl ExploreCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let program = self.module.load()?;
         let cfg = self.options.config(self.module.run_config()?)?;
-        let (shown, mut line) = self.options.progress_line();
-        let report = explore_sharded(
-            &program,
-            &cfg,
-            self.options.jobs,
-            self.options.shard,
-            &mut line,
-        )?;
-        if shown {
-            eprint!("\r\x1b[2K");
-        }
+        let report = self.options.explore(&program, &cfg)?;
         let stem = self.module.stem();
         let path = self
             .save

@@ -12,7 +12,7 @@ mod test;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use interlace_instrument::Granularity;
-use interlace_wasm::{Program, RunConfig};
+use interlace_wasm::{cache, Program, RunConfig};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -128,18 +128,19 @@ impl ModuleArgs {
             };
             let key = format!(
                 "{}-{:?}-{}",
-                hex_sha256(&bytes),
+                cache::sha256_hex(&bytes),
                 self.granularity,
                 env!("CARGO_PKG_VERSION")
             );
-            match cache.as_deref().and_then(|d| cached(d, &key)) {
+            let entry = cache.as_deref().map(|d| d.join(format!("{key}.wasm")));
+            match entry.as_deref().and_then(cache::read_checked) {
                 Some(wasm) => wasm,
                 None => {
                     let wasm = interlace_instrument::instrument(&bytes, &config)
                         .with_context(|| format!("cannot instrument {}", self.module.display()))?
                         .wasm;
-                    if let Some(dir) = &cache {
-                        store(dir, &key, &wasm);
+                    if let Some(entry) = &entry {
+                        cache::write_checked(entry, &wasm);
                     }
                     wasm
                 }
@@ -193,33 +194,6 @@ fn cache_dir() -> Option<PathBuf> {
     env("INTERLACE_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("interlace-wasm")))
         .or_else(|| env("HOME").map(|d| d.join(".cache/interlace-wasm")))
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// An instrumented module from the cache, if whole (its checksum matches).
-fn cached(dir: &Path, key: &str) -> Option<Vec<u8>> {
-    let wasm = std::fs::read(dir.join(format!("{key}.wasm"))).ok()?;
-    let sum = std::fs::read_to_string(dir.join(format!("{key}.wasm.sha256"))).ok()?;
-    (sum.trim() == hex_sha256(&wasm)).then_some(wasm)
-}
-
-/// Stores an instrumented module; failures only mean no cache next time.
-fn store(dir: &Path, key: &str, wasm: &[u8]) {
-    let tmp = dir.join(format!("{key}.wasm.tmp{}", std::process::id()));
-    let ok = std::fs::create_dir_all(dir).is_ok()
-        && std::fs::write(dir.join(format!("{key}.wasm.sha256")), hex_sha256(wasm)).is_ok()
-        && std::fs::write(&tmp, wasm).is_ok()
-        && std::fs::rename(&tmp, dir.join(format!("{key}.wasm"))).is_ok();
-    if !ok {
-        let _ = std::fs::remove_file(&tmp);
-    }
 }
 
 /// Writes `text` to stdout. A closed pipe (`| head`) is not an error: the

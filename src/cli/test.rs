@@ -4,7 +4,6 @@ use super::explore::{verdict, ExploreOptions};
 use super::{emit, ModuleArgs};
 use anyhow::Result;
 use clap::Args;
-use interlace_wasm::explore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,7 +38,7 @@ impl TestCmd {
             let mut run = self.module.run_config()?;
             run.entry = name.clone();
             let cfg = self.options.config(run)?;
-            let report = explore(&program, &cfg)?;
+            let report = self.options.explore(&program, &cfg)?;
             let path = PathBuf::from(format!("{stem}.{name}.failure.json"));
             let (_, text) = verdict(
                 &program,

@@ -127,14 +127,16 @@ impl RaceDetector {
     }
 
     fn acquire(&mut self, t: ThreadId, key: u64) {
-        if let Some(c) = self.sync.get(&key).cloned() {
-            self.clock(t).join(&c);
+        self.clock(t);
+        if let Some(c) = self.sync.get(&key) {
+            self.clocks[t.0 as usize].join(c);
         }
     }
 
     fn release(&mut self, t: ThreadId, key: u64) {
-        let c = self.clock(t).clone();
-        self.sync.entry(key).or_default().join(&c);
+        self.clock(t);
+        let c = &self.clocks[t.0 as usize];
+        self.sync.entry(key).or_default().join(c);
     }
 
     fn memory(&mut self, t: ThreadId, op: &Op, kind: AccessKind, step: u64) {
@@ -178,7 +180,7 @@ impl RaceDetector {
     }
 
     fn check(&mut self, addr: u64, len: u64, a: RaceAccess) {
-        let clock = self.clocks[a.thread.0 as usize].clone();
+        let clock = &self.clocks[a.thread.0 as usize];
         let ordered = |b: &RaceAccess| b.thread == a.thread || b.epoch <= clock.get(b.thread);
         for byte in addr..addr + len.max(1) {
             let cell = self.shadow.entry(byte).or_default();

@@ -120,13 +120,13 @@ pub(crate) fn take() -> ExecState {
 impl ExecState {
     /// `thread` runs its pending operation now.
     fn record(&mut self, thread: ThreadId, switch: bool) {
+        // The previous step has run by now: its written value is in memory.
+        self.fill_value();
         let op = &self.pending[thread.0 as usize];
         self.scheduler.observe(thread, op);
         if let Some(races) = &mut self.races {
             races.step(thread, op, self.steps);
         }
-        self.fill_value();
-        let op = &self.pending[thread.0 as usize];
         if let Some(trace) = &mut self.trace {
             let value = match op.kind {
                 OpKind::Memory(AccessKind::Read | AccessKind::Wait)
