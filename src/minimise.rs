@@ -97,6 +97,13 @@ pub fn minimise(program: &Program, schedule: &ScheduleFile, base: &RunConfig) ->
         ));
     }
     let before = preemptions(&switches);
+    // A candidate that runs far longer than the failure it should reproduce
+    // is spinning where a switch used to let another thread in: stop it
+    // early (it does not count as failing the same way).
+    let cfg = RunConfig {
+        max_steps: cfg.max_steps.min(original.steps.saturating_mul(2) + 10_000),
+        ..cfg
+    };
     let mut best = original.clone();
     let mut runs = 1;
     let fails =
@@ -111,7 +118,9 @@ pub fn minimise(program: &Program, schedule: &ScheduleFile, base: &RunConfig) ->
     'sizes: for size in 0..switches.len().min(MAX_SUBSET + 1) {
         let mut pick: Vec<usize> = (0..size).collect();
         loop {
-            if runs >= MAX_MINIMISE_RUNS {
+            // Half the runs at most: with many switches the greedy pass
+            // below gets further.
+            if runs >= MAX_MINIMISE_RUNS / 2 {
                 break 'sizes;
             }
             let candidate: Vec<Switch> = pick.iter().map(|&i| switches[i]).collect();

@@ -87,6 +87,13 @@ pub struct Op {
     /// as GenMC and Nidhugg model malloc: which thread allocates first
     /// changes addresses, not what a correct program computes.
     pub allocator: bool,
+    /// Whether it touches the C library's private thread bookkeeping (see
+    /// `SiteTable::bookkeeping`: wasi-libc's thread-list and TLS-key locks),
+    /// waits and notifies included. DPOR treats it as independent of
+    /// everything: which thread takes these locks first is not the program's
+    /// business, and the happens-before they would add (one thread's exit
+    /// before another's start) hides the program's own races from the search.
+    pub bookkeeping: bool,
 }
 
 impl Op {
@@ -101,6 +108,7 @@ impl Op {
             atomic: false,
             library: false,
             allocator: false,
+            bookkeeping: false,
         }
     }
 }

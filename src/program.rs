@@ -25,7 +25,8 @@ pub struct Program {
 }
 
 /// Source path fragments of memory allocators.
-const ALLOCATOR_PATHS: &[&str] = &["dlmalloc/", "/malloc.c", "/emmalloc.c"];
+/// `sbrk.c`: the allocator's `memory.grow` is the allocator's business too.
+const ALLOCATOR_PATHS: &[&str] = &["dlmalloc/", "/malloc.c", "/emmalloc.c", "/sbrk.c"];
 
 fn allocator_sites(sites: &SiteTable) -> Arc<[bool]> {
     let files: Vec<bool> = sites

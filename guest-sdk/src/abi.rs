@@ -212,6 +212,12 @@ pub struct SiteTable {
     /// Names of the comment markers (`// interlace: name`) the instrumenter
     /// placed, indexed by the id passed to [`MARKER_ID`].
     pub markers: Vec<String>,
+    /// Memory of the C library's private thread bookkeeping (wasi-libc's
+    /// thread-list lock and its waiter count, the TLS-key lock), found by
+    /// name in the DWARF: `(address, bytes)`. The program cannot see this
+    /// state, so the order in which threads take these locks is not the
+    /// program's (DPOR treats it as independent, like the allocator).
+    pub bookkeeping: Vec<(u32, u32)>,
 }
 
 impl SiteTable {
@@ -307,7 +313,10 @@ fn read_leb_u32(b: &[u8]) -> Option<(u32, usize)> {
     None
 }
 
-const MAGIC: &[u8; 4] = b"ILS3";
+/// The site table's format version: its first four bytes. Caches of
+/// instrumented modules include it in their key.
+pub const SITE_TABLE_FORMAT: &str = "ILS4";
+const MAGIC: &[u8; 4] = b"ILS4";
 
 impl SiteTable {
     /// Serialises the table (little-endian, fixed-width fields).
@@ -342,6 +351,11 @@ impl SiteTable {
         for m in &self.markers {
             out.extend_from_slice(&(m.len() as u32).to_le_bytes());
             out.extend_from_slice(m.as_bytes());
+        }
+        out.extend_from_slice(&(self.bookkeeping.len() as u32).to_le_bytes());
+        for &(addr, len) in &self.bookkeeping {
+            out.extend_from_slice(&addr.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
         }
         out
     }
@@ -413,6 +427,11 @@ impl SiteTable {
                 .map_err(|_| DecodeError("marker name is not UTF-8"))?;
             markers.push(name.to_string());
         }
+        let nbook = r.u32()? as usize;
+        let mut bookkeeping = Vec::with_capacity(nbook.min(64));
+        for _ in 0..nbook {
+            bookkeeping.push((r.u32()?, r.u32()?));
+        }
         if r.pos != bytes.len() {
             return Err(DecodeError("trailing bytes"));
         }
@@ -422,6 +441,7 @@ impl SiteTable {
             files,
             sites,
             markers,
+            bookkeeping,
         })
     }
 }
@@ -476,6 +496,7 @@ mod tests {
             }],
             files: vec!["src/main.rs".into()],
             markers: vec!["read_balance".into()],
+            bookkeeping: vec![(0x1000, 4), (0x2000, 32)],
         };
         assert_eq!(SiteTable::decode(&t.encode()).unwrap(), t);
         assert!(SiteTable::decode(&t.encode()[..10]).is_err());

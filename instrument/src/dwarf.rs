@@ -23,6 +23,8 @@ pub(crate) struct SourceLoc {
 /// Maps code offsets to source locations; knows nothing without DWARF.
 pub(crate) struct Locator<'a> {
     ctx: Option<addr2line::Context<Slice<'a>>>,
+    /// The same sections for reading variables (the context keeps its own).
+    dwarf: Option<gimli::Dwarf<Slice<'a>>>,
 }
 
 impl<'a> Locator<'a> {
@@ -37,15 +39,19 @@ impl<'a> Locator<'a> {
                 .unwrap_or(&[])
         };
         if find(".debug_info").is_empty() {
-            return Locator { ctx: None };
+            return Locator {
+                ctx: None,
+                dwarf: None,
+            };
         }
-        let dwarf = gimli::Dwarf::load(|id| -> Result<Slice<'a>, gimli::Error> {
-            Ok(EndianSlice::new(find(id.name()), LittleEndian))
-        });
-        let ctx = dwarf
+        let load = || {
+            gimli::Dwarf::load(|id| -> Result<Slice<'a>, gimli::Error> {
+                Ok(EndianSlice::new(find(id.name()), LittleEndian))
+            })
             .ok()
-            .and_then(|d| addr2line::Context::from_dwarf(d).ok());
-        Locator { ctx }
+        };
+        let ctx = load().and_then(|d| addr2line::Context::from_dwarf(d).ok());
+        Locator { ctx, dwarf: load() }
     }
 
     /// Whether the module has debug info at all.
@@ -82,4 +88,102 @@ impl<'a> Locator<'a> {
             library,
         })
     }
+}
+
+/// wasi-libc's private thread bookkeeping: (variable, a source file that
+/// defines it; musl has moved some). Matching the file too keeps a
+/// program's own `key_lock` out.
+const BOOKKEEPING: &[(&str, &str)] = &[
+    ("__thread_list_lock", "/__init_tls.c"),
+    ("__thread_list_lock", "/pthread_create.c"),
+    ("tl_lock_waiters", "/pthread_create.c"),
+    ("key_lock", "/pthread_key_create.c"),
+];
+
+impl Locator<'_> {
+    /// Addresses and sizes of wasi-libc's thread-list lock, its waiter
+    /// count and the TLS-key lock, from their DWARF variables; empty without
+    /// DWARF or when the libc is not wasi-libc.
+    pub fn bookkeeping(&self) -> Vec<(u32, u32)> {
+        let Some(dwarf) = self.dwarf.as_ref() else {
+            return vec![];
+        };
+        let mut found = vec![];
+        let mut headers = dwarf.units();
+        while let Ok(Some(header)) = headers.next() {
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let Some(cu_name) = unit.name.and_then(|n| n.to_string().ok()) else {
+                continue;
+            };
+            if !is_library_path(cu_name) {
+                continue;
+            }
+            let wanted: Vec<&str> = BOOKKEEPING
+                .iter()
+                .filter(|(_, file)| cu_name.ends_with(file))
+                .map(|(name, _)| *name)
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let mut entries = unit.entries();
+            while let Ok(Some((_, entry))) = entries.next_dfs() {
+                if entry.tag() != gimli::DW_TAG_variable {
+                    continue;
+                }
+                let name = entry
+                    .attr_value(gimli::DW_AT_name)
+                    .ok()
+                    .flatten()
+                    .and_then(|v| dwarf.attr_string(&unit, v).ok())
+                    .and_then(|s| s.to_string().ok().map(str::to_owned));
+                if !name.as_ref().is_some_and(|n| wanted.contains(&n.as_str())) {
+                    continue;
+                }
+
+                let Some(addr) = variable_address(&unit, entry) else {
+                    continue;
+                };
+                let size = type_size(&unit, entry).unwrap_or(4);
+                found.push((addr, size));
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
+type Unit<'a> = gimli::Unit<Slice<'a>>;
+type Entry<'a, 'u> = gimli::DebuggingInformationEntry<'a, 'u, Slice<'a>>;
+
+/// A static variable's address: a location that is exactly `DW_OP_addr`.
+fn variable_address(unit: &Unit<'_>, entry: &Entry<'_, '_>) -> Option<u32> {
+    let gimli::AttributeValue::Exprloc(expr) = entry.attr_value(gimli::DW_AT_location).ok()??
+    else {
+        return None;
+    };
+    let mut ops = expr.operations(unit.encoding());
+    match ops.next().ok()?? {
+        gimli::Operation::Address { address } => u32::try_from(address).ok(),
+        _ => None,
+    }
+}
+
+/// The byte size of a variable's type, through typedefs and qualifiers.
+fn type_size(unit: &Unit<'_>, entry: &Entry<'_, '_>) -> Option<u32> {
+    let mut attr = entry.attr_value(gimli::DW_AT_type).ok()??;
+    for _ in 0..8 {
+        let gimli::AttributeValue::UnitRef(offset) = attr else {
+            return None;
+        };
+        let ty = unit.entry(offset).ok()?;
+        if let Some(size) = ty.attr_value(gimli::DW_AT_byte_size).ok()? {
+            return size.udata_value().and_then(|s| u32::try_from(s).ok());
+        }
+        attr = ty.attr_value(gimli::DW_AT_type).ok()??;
+    }
+    None
 }

@@ -170,6 +170,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         files: Vec::new(),
         sites: Vec::new(),
         markers: marker_names,
+        bookkeeping: locator.bookkeeping(),
     };
     let mut instrumented = 0;
     let mut skipped = 0;

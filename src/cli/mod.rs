@@ -127,10 +127,11 @@ impl ModuleArgs {
                 granularity: self.granularity.into(),
             };
             let key = format!(
-                "{}-{:?}-{}",
+                "{}-{:?}-{}-{}",
                 cache::sha256_hex(&bytes),
                 self.granularity,
-                env!("CARGO_PKG_VERSION")
+                env!("CARGO_PKG_VERSION"),
+                interlace_guest_sdk::abi::SITE_TABLE_FORMAT
             );
             let entry = cache.as_deref().map(|d| d.join(format!("{key}.wasm")));
             match entry.as_deref().and_then(cache::read_checked) {

@@ -159,6 +159,9 @@ struct Event {
     /// 1-based position among its thread's events.
     local: u32,
     clock: Clock,
+    /// Independent of everything (see [`independent`]): a stop does not
+    /// race with it.
+    independent: bool,
 }
 
 /// The last write and the reads since, of one byte or key.
@@ -172,14 +175,31 @@ struct Loc {
     library: Vec<(usize, bool)>,
 }
 
-/// A step of the memory allocator other than blocking: independent of
-/// everything (see [`Op::allocator`]); a wait or notify in it still orders.
-fn in_allocator(op: &Op) -> bool {
-    op.allocator
-        && !matches!(
-            op.kind,
-            OpKind::Memory(AccessKind::Wait | AccessKind::Notify)
-        )
+/// A step independent of everything: the memory allocator's, other than
+/// blocking (see [`Op::allocator`]; a wait or notify in it still orders),
+/// and any step on the C library's thread bookkeeping (see
+/// [`Op::bookkeeping`]).
+fn independent(op: &Op) -> bool {
+    op.bookkeeping
+        || op.allocator
+            && !matches!(
+                op.kind,
+                OpKind::Memory(AccessKind::Wait | AccessKind::Notify)
+            )
+}
+
+/// A step other threads can observe or be ordered by: an atomic access, a
+/// wait or a notify, outside the allocator. A library block holds at most
+/// one: two would make two library calls one indivisible step (`a.lock();
+/// b.lock()` with no program access between them), which hides every
+/// interleaving between them, the lock-order deadlock among them.
+fn visible(op: &Op) -> bool {
+    !independent(op)
+        && (op.atomic
+            || matches!(
+                op.kind,
+                OpKind::Memory(AccessKind::Wait | AccessKind::Notify)
+            ))
 }
 
 /// A plain (non-atomic) load, store or bulk operation in library code.
@@ -212,7 +232,7 @@ struct Footprint {
 
 fn footprint(op: &Op) -> Footprint {
     let mut f = Footprint::default();
-    if in_allocator(op) {
+    if independent(op) {
         return f;
     }
     match op.kind {
@@ -248,7 +268,7 @@ fn overlap(a: (u64, u64), b: (u64, u64)) -> bool {
 
 /// Whether two operations of different threads are dependent.
 fn dependent(a: &Op, b: &Op) -> bool {
-    if (plain_library(a) && plain_library(b)) || in_allocator(a) || in_allocator(b) {
+    if (plain_library(a) && plain_library(b)) || independent(a) || independent(b) {
         return false;
     }
     let (fa, fb) = (footprint(a), footprint(b));
@@ -460,10 +480,15 @@ impl DporScheduler {
             deps.push(g);
         }
         if f.global {
-            // Dependent with everything: each other thread's last event.
+            // Dependent with everything: each other thread's last event
+            // (that is not independent of everything).
             for (i, &n) in self.counts.iter().enumerate() {
                 if n > 0 {
-                    if let Some(e) = self.events.iter().rposition(|e| e.thread.0 as usize == i) {
+                    if let Some(e) = self
+                        .events
+                        .iter()
+                        .rposition(|e| e.thread.0 as usize == i && !e.independent)
+                    {
                         deps.push(e);
                     }
                 }
@@ -624,10 +649,12 @@ impl DporScheduler {
         let op = choice.pending(c);
         let library_memory = |o: &Op| o.library && matches!(o.kind, OpKind::Memory(_));
         let start = self.nodes[i - 1].start;
+        let second_visible = visible(op) && self.nodes[start].block.iter().any(visible);
         (self.nodes[i - 1].chosen == c
             && library_memory(&prev)
             && library_memory(op)
             && !matches!(op.kind, OpKind::Memory(AccessKind::Grow))
+            && !second_visible
             && i - start < MAX_BLOCK)
             .then_some(c)
     }
@@ -674,6 +701,7 @@ impl DporScheduler {
             thread: t,
             local: self.counts[ti],
             clock: self.clocks[ti].clone(),
+            independent: independent(&op),
         });
         self.last_op = Some(op);
         self.next_sleep.clear();
@@ -694,6 +722,7 @@ impl DporScheduler {
             thread: t,
             local: self.counts[ti],
             clock,
+            independent: false,
         });
         self.last_op = Some(*op);
     }
@@ -758,6 +787,7 @@ impl DporScheduler {
             thread: t,
             local: self.counts[ti],
             clock,
+            independent: independent(op),
         });
         self.last_op = Some(*op);
     }
@@ -1017,6 +1047,7 @@ mod tests {
             atomic: false,
             library: false,
             allocator: false,
+            bookkeeping: false,
         }
     }
 
@@ -1065,5 +1096,35 @@ mod tests {
         assert!(!dependent(&alloc(Write), &mem(Write, 0, 4)));
         // Blocking in the allocator still orders.
         assert!(dependent(&alloc(Wait), &mem(Notify, 0, 4)));
+        // The thread bookkeeping is independent, blocking included.
+        let book = |k| Op {
+            bookkeeping: true,
+            ..lib(k, true)
+        };
+        assert!(!dependent(
+            &book(CompareExchange),
+            &lib(CompareExchange, true)
+        ));
+        assert!(!dependent(&book(Wait), &mem(Notify, 0, 4)));
+        assert!(!dependent(&book(Notify), &book(Notify)));
+    }
+
+    #[test]
+    fn a_block_holds_one_visible_step() {
+        use AccessKind::*;
+        let lib = |k, atomic| Op {
+            library: true,
+            atomic,
+            ..mem(k, 0, 4)
+        };
+        assert!(visible(&lib(CompareExchange, true)));
+        assert!(visible(&lib(Read, true)));
+        assert!(visible(&lib(Wait, false)));
+        assert!(!visible(&lib(Write, false)));
+        let alloc = Op {
+            allocator: true,
+            ..lib(CompareExchange, true)
+        };
+        assert!(!visible(&alloc));
     }
 }
