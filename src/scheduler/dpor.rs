@@ -162,6 +162,8 @@ struct Event {
     /// Independent of everything (see [`independent`]): a stop does not
     /// race with it.
     independent: bool,
+    /// A notify: it writes no memory, so a stop does not race with it.
+    notify: bool,
 }
 
 /// The last write and the reads since, of one byte or key.
@@ -487,7 +489,7 @@ impl DporScheduler {
                     if let Some(e) = self
                         .events
                         .iter()
-                        .rposition(|e| e.thread.0 as usize == i && !e.independent)
+                        .rposition(|e| e.thread.0 as usize == i && !e.independent && !e.notify)
                     {
                         deps.push(e);
                     }
@@ -702,6 +704,7 @@ impl DporScheduler {
             local: self.counts[ti],
             clock: self.clocks[ti].clone(),
             independent: independent(&op),
+            notify: op.kind == OpKind::Memory(AccessKind::Notify),
         });
         self.last_op = Some(op);
         self.next_sleep.clear();
@@ -723,6 +726,7 @@ impl DporScheduler {
             local: self.counts[ti],
             clock,
             independent: false,
+            notify: false,
         });
         self.last_op = Some(*op);
     }
@@ -788,6 +792,7 @@ impl DporScheduler {
             local: self.counts[ti],
             clock,
             independent: independent(op),
+            notify: op.kind == OpKind::Memory(AccessKind::Notify),
         });
         self.last_op = Some(*op);
     }
