@@ -11,7 +11,8 @@ mod common;
 use common::{guests, load};
 use interlace_instrument::{instrument, Config, Granularity};
 use interlace_wasm::scheduler::{
-    DporScheduler, PctScheduler, RandomScheduler, RoundRobinScheduler, UniformScheduler,
+    DporScheduler, PctScheduler, PosScheduler, RandomScheduler, RoundRobinScheduler,
+    UniformScheduler,
 };
 use interlace_wasm::{
     execute, explore_parallel, ExploreConfig, Program, RunConfig, Scheduler, Strategy,
@@ -143,8 +144,8 @@ fn main() {
     // 5. How often each strategy finds the examples' bugs, per execution.
     println!("\nfailing executions out of 1000 (seed 1):");
     println!(
-        "  {:<22} {:>8} {:>8} {:>8} {:>8}",
-        "example", "random", "uniform", "pct d=2", "pct d=3"
+        "  {:<22} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "example", "random", "uniform", "pct d=2", "pct d=3", "pos"
     );
     for name in [
         "counter_lost_update",
@@ -157,7 +158,8 @@ fn main() {
         let (_, fu, _) = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg);
         let (_, p2, _) = run_all(&p, Box::new(PctScheduler::new(1, 2, 1000)), &cfg);
         let (_, p3, _) = run_all(&p, Box::new(PctScheduler::new(1, 3, 1000)), &cfg);
-        println!("  {name:<22} {fr:>8} {fu:>8} {p2:>8} {p3:>8}");
+        let (_, po, _) = run_all(&p, Box::new(PosScheduler::new(1, 1000)), &cfg);
+        println!("  {name:<22} {fr:>8} {fu:>8} {p2:>8} {p3:>8} {po:>8}");
     }
 
     // 5a. The compiled-module cache: loading with Cranelift vs from disk.
@@ -291,6 +293,11 @@ fn main() {
         "detached_write",
         "counter_lost_update",
         "bank_account",
+        "lock_order_deadlock",
+        "treiber_aba",
+        "peterson_broken",
+        "peterson_correct",
+        "atomic_counter",
         "mutex_counter",
     ] {
         for blocks in [true, false] {

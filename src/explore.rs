@@ -8,7 +8,7 @@ use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
     Coverage, DeepeningDpor, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep,
-    PctScheduler, RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler,
+    PctScheduler, PosScheduler, RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler,
     UniformScheduler, WARMUP,
 };
 use std::collections::BTreeMap;
@@ -37,6 +37,11 @@ pub enum Strategy {
         seed: u64,
         /// Bug depth d: d−1 priority change points per execution.
         depth: u32,
+    },
+    /// Partial-order sampling (see [`PosScheduler`]).
+    Pos {
+        /// Seed; execution `i` uses stream `i` of it.
+        seed: u64,
     },
     /// DPOR with a preemption bound of 0, 1, 2, ... then none (see
     /// [`DeepeningDpor`]): finds shallow bugs first, still exhaustive.
@@ -69,6 +74,7 @@ impl Strategy {
                 Box::new(DeepeningDpor::new(iterations, library_blocks)),
                 None,
             ),
+            Strategy::Pos { seed } => (Box::new(PosScheduler::new(seed, iterations)), Some(seed)),
             Strategy::Pct { seed, depth } => (
                 Box::new(PctScheduler::new(seed, depth, iterations)),
                 Some(seed),
@@ -202,7 +208,7 @@ impl Tally {
 }
 
 /// [`explore_with_progress`] on `jobs` OS threads. A sampling strategy
-/// (random, pct, uniform) runs its first [`WARMUP`] executions here, then
+/// (random, pct, pos, uniform) runs its first [`WARMUP`] executions here, then
 /// hands execution `i` to whichever thread is free; execution `i` depends
 /// only on the seed, `i` and the warm-up, and the report is the first
 /// failing execution by index, so the result is the same for any `jobs`.
@@ -261,7 +267,7 @@ pub fn explore_sharded(
             let Some(base) = scheduler.fork(index) else {
                 return Err(Error::new(
                     ErrorKind::BadSchedule,
-                    format!("the {name} strategy cannot run on several threads or in shards (--jobs, --shard); use random, pct or uniform"),
+                    format!("the {name} strategy cannot run on several threads or in shards (--jobs, --shard); use random, pct, pos or uniform"),
                 ));
             };
             let slice = shard.unwrap_or(Shard { index: 0, count: 1 });

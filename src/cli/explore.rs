@@ -26,6 +26,9 @@ enum StrategyArg {
     Uniform,
     /// PCT: random thread priorities, d−1 priority change points (--depth).
     Pct,
+    /// POS: partial-order sampling, a random priority per event, drawn again
+    /// when a racing event runs.
+    Pos,
     /// Exhaustive: every interleaving up to equivalence (source-DPOR with sleep sets).
     Dpor,
 }
@@ -84,7 +87,7 @@ pub struct ExploreOptions {
     /// (swimlanes per thread; open it in any browser).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Run executions on this many OS threads (random, pct, uniform); the
+    /// Run executions on this many OS threads (random, pct, pos, uniform); the
     /// findings are the same as with one.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
@@ -168,7 +171,7 @@ impl ExploreOptions {
         if split
             && (matches!(self.strategy, StrategyArg::Dpor) || self.points == PointsArg::Markers)
         {
-            anyhow::bail!("--jobs and --shard apply to --strategy random, pct and uniform (DPOR and --points markers run on one thread)");
+            anyhow::bail!("--jobs and --shard apply to --strategy random, pct, pos and uniform (DPOR and --points markers run on one thread)");
         }
         if self.depth.is_some() && !matches!(self.strategy, StrategyArg::Pct) {
             anyhow::bail!("--depth applies to --strategy pct only");
@@ -188,6 +191,7 @@ impl ExploreOptions {
         let strategy = match self.strategy {
             StrategyArg::Random => Strategy::Random { seed: self.seed },
             StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
+            StrategyArg::Pos => Strategy::Pos { seed: self.seed },
             StrategyArg::Pct => Strategy::Pct {
                 seed: self.seed,
                 depth: self.depth.unwrap_or(DEFAULT_PCT_DEPTH),

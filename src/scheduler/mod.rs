@@ -6,6 +6,7 @@ mod dpor;
 mod marker_points;
 mod markers;
 mod pct;
+mod pos;
 mod random;
 mod replay;
 pub mod round_robin;
@@ -18,6 +19,7 @@ pub use dpor::{DporScheduler, DporStats};
 pub use marker_points::MarkerPoints;
 pub use markers::{MarkerScheduler, MarkerStep};
 pub use pct::PctScheduler;
+pub use pos::PosScheduler;
 pub use random::RandomScheduler;
 
 pub use replay::ReplayScheduler;

@@ -15,6 +15,7 @@ fn two_jobs_find_what_one_finds() {
         // Found after the serial warm-up, so by the parallel phase.
         ("counter_lost_update", vec!["--seed", "0"]),
         ("bank_account", vec!["--strategy", "pct", "--seed", "3"]),
+        ("peterson_broken", vec!["--strategy", "pos", "--seed", "1"]),
         // No failure: every execution's outcome is counted the same.
         ("atomic_counter", vec!["--iterations", "200"]),
         (

@@ -10,6 +10,7 @@ mod jobs;
 mod json;
 mod minimise;
 mod pct;
+mod pos;
 mod races;
 mod replay;
 mod runtime;
