@@ -94,6 +94,13 @@ pub struct Op {
     /// business, and the happens-before they would add (one thread's exit
     /// before another's start) hides the program's own races from the search.
     pub bookkeeping: bool,
+    /// Whether it is in wasi-libc's `pthread_join`. DPOR treats the word a
+    /// join reads (the joined thread's exit state) as a synchronisation only:
+    /// the exit's writes and the join's reads, waits and wakes order what
+    /// follows the join after the thread's last step, but whether the joiner
+    /// looked before the thread finished, waited, or found it gone, is not
+    /// the program's business, so those orders are not explored apart.
+    pub join: bool,
 }
 
 impl Op {
@@ -109,6 +116,7 @@ impl Op {
             library: false,
             allocator: false,
             bookkeeping: false,
+            join: false,
         }
     }
 }

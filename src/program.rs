@@ -20,6 +20,8 @@ pub struct Program {
     pub(crate) sites: Arc<SiteTable>,
     /// Per site: in the memory allocator (by its source path).
     pub(crate) allocator_sites: Arc<[bool]>,
+    /// Per site: in wasi-libc's pthread_join (by function name).
+    pub(crate) join_sites: Arc<[bool]>,
     sha256: String,
     name: String,
 }
@@ -38,6 +40,30 @@ fn allocator_sites(sites: &SiteTable) -> Arc<[bool]> {
         .sites
         .iter()
         .map(|s| s.library && files.get(s.file as usize) == Some(&true))
+        .collect()
+}
+
+/// wasi-libc's join functions: their reads of the joined thread's state
+/// are the join (see [`crate::Op::join`]).
+const JOIN_FUNCTIONS: &[&str] = &[
+    "__pthread_timedjoin_np",
+    "__pthread_join",
+    "pthread_join",
+    "__pthread_tryjoin_np",
+    "pthread_tryjoin_np",
+    "pthread_timedjoin_np",
+];
+
+fn join_sites(sites: &SiteTable) -> Arc<[bool]> {
+    let funcs: Vec<bool> = sites
+        .funcs
+        .iter()
+        .map(|f| JOIN_FUNCTIONS.contains(&f.name.as_str()))
+        .collect();
+    sites
+        .sites
+        .iter()
+        .map(|s| s.library && funcs.get(s.func as usize) == Some(&true))
         .collect()
 }
 
@@ -137,6 +163,7 @@ impl Program {
             linker,
             memory_ty,
             allocator_sites: allocator_sites(&sites),
+            join_sites: join_sites(&sites),
             sites: Arc::new(sites),
             sha256,
             name: name.to_string(),

@@ -51,6 +51,7 @@ impl ExecState {
             atomic: s.atomic,
             library: s.library,
             allocator: self.allocator_sites.get(site as u32 as usize) == Some(&true),
+            join: self.join_sites.get(site as u32 as usize) == Some(&true),
             bookkeeping: self.sites.bookkeeping.iter().any(|&(a, n)| {
                 addr < u64::from(a) + u64::from(n) && u64::from(a) < addr + len.max(1)
             }),

@@ -215,6 +215,7 @@ pub fn execute(
     state::install(ExecState {
         sites: Arc::clone(&program.sites),
         allocator_sites: Arc::clone(&program.allocator_sites),
+        join_sites: Arc::clone(&program.join_sites),
         memory,
         threads: vec![],
         runnable: vec![],

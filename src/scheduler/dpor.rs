@@ -312,6 +312,8 @@ pub struct DporScheduler {
     stuck: u32,
     /// Merge runs of library steps into blocks.
     library_blocks: bool,
+    /// Bytes a `pthread_join` read in this execution (see [`Op::join`]).
+    join_words: Vec<(u64, u64)>,
 }
 
 impl DporScheduler {
@@ -336,6 +338,7 @@ impl DporScheduler {
             touched: vec![],
             stuck: 0,
             library_blocks: true,
+            join_words: vec![],
         }
     }
 
@@ -374,6 +377,30 @@ impl DporScheduler {
         self.next_sleep.clear();
         self.touched.clear();
         self.stuck = 0;
+        self.join_words.clear();
+    }
+
+    /// Whether `op` only synchronises: a join's read, or any access, wait or
+    /// notify on a word a join read (see [`Op::join`]). It takes the
+    /// happens-before of what it conflicts with but races with nothing.
+    fn sync_only(&self, op: &Op) -> bool {
+        let OpKind::Memory(kind) = op.kind else {
+            return false;
+        };
+        (op.join && kind == AccessKind::Read)
+            || self
+                .join_words
+                .iter()
+                .any(|&w| overlap(w, (op.addr, op.len)))
+    }
+
+    /// Like [`DporScheduler::races`] for a synchronisation-only step: every
+    /// conflict orders it, none is reversed.
+    fn syncs_only(&mut self, t: ThreadId, op: &Op) -> (Clock, Vec<usize>, Vec<usize>) {
+        let base = self.base_clock(t, op);
+        let (deps, mut syncs) = self.candidates(op);
+        syncs.extend(deps);
+        (base, vec![], syncs)
     }
 
     /// Whether `t`, about to do `op`, makes no progress: it yields, sleeps,
@@ -951,7 +978,15 @@ impl Scheduler for DporScheduler {
             self.execute_silent(chosen, &op, base);
             return Some(chosen);
         }
-        let (base, deps, syncs) = self.races(chosen, &op);
+        if op.join && op.kind == OpKind::Memory(AccessKind::Read) {
+            self.join_words.push((op.addr, op.len));
+        }
+        let sync_only = self.sync_only(&op);
+        let (base, deps, syncs) = if sync_only {
+            self.syncs_only(chosen, &op)
+        } else {
+            self.races(chosen, &op)
+        };
         // The sleep set of the next point: earlier siblings and sleepers
         // whose next step is independent of this one.
         let node = &self.nodes[i];
@@ -961,7 +996,7 @@ impl Scheduler for DporScheduler {
                 next.push((d, node.block_of(d)));
             }
         }
-        next.retain(|(t, b)| *t != chosen && !dependent_block(b, &op));
+        next.retain(|(t, b)| *t != chosen && (sync_only || !dependent_block(b, &op)));
         self.next_sleep = next;
         self.execute(chosen, &op, base, &deps, &syncs);
         Some(chosen)
@@ -986,7 +1021,9 @@ impl Scheduler for DporScheduler {
             if op.kind == OpKind::Stop && self.last_op.is_some_and(|o| o.kind == OpKind::Stop) {
                 continue;
             }
-            self.races(q, &op);
+            if !self.sync_only(&op) {
+                self.races(q, &op);
+            }
             if let (true, Some(l)) = (everything, last.map(|l| self.nodes[l].start)) {
                 let base = self.base_clock(q, &op);
                 if self.events[l].thread != q
@@ -1052,6 +1089,7 @@ mod tests {
             atomic: false,
             library: false,
             allocator: false,
+            join: false,
             bookkeeping: false,
         }
     }
