@@ -37,6 +37,7 @@ fn main() {
         let modes = [
             ("random", Strategy::Random { seed: 0 }, SAMPLES),
             ("pct d=3", Strategy::Pct { seed: 0, depth: 3 }, SAMPLES),
+            ("pos", Strategy::Pos { seed: 0 }, SAMPLES),
             (
                 "dpor",
                 Strategy::Dpor {
