@@ -33,10 +33,24 @@
 //! without a preemption (bounded POR, Coons, Musuvathi, McKinley, OOPSLA
 //! 2013), and the coverage reports the bound.
 
+use super::visible::WordHasher;
 use super::{Choice, Coverage, Divergence, Finish, FinishKind, Scheduler};
 use crate::op::{Op, OpKind, ThreadId};
 use interlace_guest_sdk::abi::AccessKind;
+use smallvec::SmallVec;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+/// Threads at a point (inline: the per-step path allocates nothing for a
+/// handful of threads).
+type Threads = SmallVec<[ThreadId; 4]>;
+/// A sleep set: threads and the blocks they would run.
+type Sleepers = Vec<(ThreadId, Block)>;
+/// Event indices.
+type Events = SmallVec<[usize; 8]>;
+
+/// Maps keyed by address, with a hasher cheap enough for the per-step path.
+type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<WordHasher>>;
 use std::rc::Rc;
 
 /// Steps a lone spinning thread may take while every other runnable thread is
@@ -70,14 +84,14 @@ pub struct DporStats {
 
 /// One scheduling point of the current path.
 struct Node {
-    enabled: Vec<ThreadId>,
+    enabled: Threads,
     /// Pending operation of each enabled thread.
-    pending: Vec<Op>,
+    pending: SmallVec<[Op; 4]>,
     /// The thread that reached this point, if it could go on.
     current: Option<ThreadId>,
     chosen: ThreadId,
-    backtrack: Vec<ThreadId>,
-    done: Vec<ThreadId>,
+    backtrack: Threads,
+    done: Threads,
     /// The steps each explored thread ran in its block from here.
     done_blocks: Vec<(ThreadId, Block)>,
     /// The steps the chosen thread runs in its block from here.
@@ -85,7 +99,7 @@ struct Node {
     /// The point where the block this step belongs to began (itself when
     /// a thread may be chosen here).
     start: usize,
-    sleep: Vec<(ThreadId, Block)>,
+    sleep: Sleepers,
     /// Preemptions on the path before this point.
     preemptions: u32,
     /// The current thread yields here (sched_yield, sleep) or spins (reads
@@ -130,7 +144,7 @@ fn dependent_block(block: &[Op], op: &Op) -> bool {
 
 /// A vector clock: per thread, how many of its events happen before.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Clock(Vec<u32>);
+struct Clock(SmallVec<[u32; 8]>);
 
 impl Clock {
     fn get(&self, t: ThreadId) -> u32 {
@@ -222,13 +236,15 @@ fn plain_library(op: &Op) -> bool {
         )
 }
 
-/// What an operation touches, for dependency.
+/// What an operation touches, for dependency: at most one range read, one
+/// written and one key synchronised with (no allocation: this is computed
+/// several times per step).
 #[derive(Default)]
 struct Footprint {
-    reads: Vec<(u64, u64)>,
-    writes: Vec<(u64, u64)>,
-    /// Keys it only synchronises with (never reversed).
-    syncs: Vec<u64>,
+    reads: Option<(u64, u64)>,
+    writes: Option<(u64, u64)>,
+    /// A key it only synchronises with (never reversed).
+    syncs: Option<u64>,
     global: bool,
 }
 
@@ -239,25 +255,25 @@ fn footprint(op: &Op) -> Footprint {
     }
     match op.kind {
         OpKind::Memory(k) => match k {
-            AccessKind::Read => f.reads.push((op.addr, op.len)),
+            AccessKind::Read => f.reads = Some((op.addr, op.len)),
             AccessKind::Write
             | AccessKind::ReadModifyWrite
             | AccessKind::CompareExchange
-            | AccessKind::Fill => f.writes.push((op.addr, op.len)),
+            | AccessKind::Fill => f.writes = Some((op.addr, op.len)),
             AccessKind::Copy => {
-                f.reads.push((op.src, op.len));
-                f.writes.push((op.addr, op.len));
+                f.reads = Some((op.src, op.len));
+                f.writes = Some((op.addr, op.len));
             }
             AccessKind::Wait => {
-                f.reads.push((op.addr, op.len));
-                f.writes.push((FUTEX | op.addr, 1));
+                f.reads = Some((op.addr, op.len));
+                f.writes = Some((FUTEX | op.addr, 1));
             }
-            AccessKind::Notify => f.writes.push((FUTEX | op.addr, 1)),
+            AccessKind::Notify => f.writes = Some((FUTEX | op.addr, 1)),
             AccessKind::Grow => f.global = true,
             AccessKind::Fence => {}
         },
-        OpKind::Spawn => f.writes.push((SPAWN_KEY, 1)),
-        OpKind::Resume => f.syncs.push(FUTEX | op.addr),
+        OpKind::Spawn => f.writes = Some((SPAWN_KEY, 1)),
+        OpKind::Resume => f.syncs = Some(FUTEX | op.addr),
         OpKind::Stop => f.global = true,
         OpKind::Start | OpKind::Yield | OpKind::Sleep | OpKind::Join | OpKind::Marker => {}
     }
@@ -277,10 +293,8 @@ fn dependent(a: &Op, b: &Op) -> bool {
     if fa.global || fb.global {
         return true;
     }
-    let any = |xs: &[(u64, u64)], ys: &[(u64, u64)]| {
-        xs.iter().any(|&x| ys.iter().any(|&y| overlap(x, y)))
-    };
-    let syncs = |f: &Footprint| f.syncs.iter().map(|&k| (k, 1)).collect::<Vec<_>>();
+    let any = |xs: &Option<(u64, u64)>, ys: &Option<(u64, u64)>| matches!((xs, ys), (Some(x), Some(y)) if overlap(*x, *y));
+    let syncs = |f: &Footprint| f.syncs.map(|k| (k, 1));
     any(&fa.writes, &fb.writes)
         || any(&fa.writes, &fb.reads)
         || any(&fa.reads, &fb.writes)
@@ -295,7 +309,7 @@ pub struct DporScheduler {
     stats: DporStats,
     nodes: Vec<Node>,
     /// The sleep set for the next new node.
-    next_sleep: Vec<(ThreadId, Block)>,
+    next_sleep: Sleepers,
     started: bool,
     divergence: Option<String>,
     // Per-execution analysis.
@@ -303,11 +317,11 @@ pub struct DporScheduler {
     clocks: Vec<Clock>,
     counts: Vec<u32>,
     spawn_clocks: Vec<Clock>,
-    locs: HashMap<u64, Loc>,
+    locs: AddrMap<Loc>,
     last_global: Option<usize>,
     last_op: Option<Op>,
     /// Per thread: address of each of its memory accesses -> its last event there.
-    touched: Vec<HashMap<u64, usize>>,
+    touched: Vec<AddrMap<usize>>,
     /// Consecutive steps where only a spinning thread was awake.
     stuck: u32,
     /// Merge runs of library steps into blocks.
@@ -325,14 +339,14 @@ impl DporScheduler {
             limit,
             stats: DporStats::default(),
             nodes: vec![],
-            next_sleep: vec![],
+            next_sleep: Sleepers::new(),
             started: false,
             divergence: None,
             events: vec![],
             clocks: vec![],
             counts: vec![],
             spawn_clocks: vec![],
-            locs: HashMap::new(),
+            locs: AddrMap::default(),
             last_global: None,
             last_op: None,
             touched: vec![],
@@ -396,11 +410,11 @@ impl DporScheduler {
 
     /// Like [`DporScheduler::races`] for a synchronisation-only step: every
     /// conflict orders it, none is reversed.
-    fn syncs_only(&mut self, t: ThreadId, op: &Op) -> (Clock, Vec<usize>, Vec<usize>) {
+    fn syncs_only(&mut self, t: ThreadId, op: &Op) -> (Clock, Events, Events) {
         let base = self.base_clock(t, op);
         let (deps, mut syncs) = self.candidates(op);
         syncs.extend(deps);
-        (base, vec![], syncs)
+        (base, Events::new(), syncs)
     }
 
     /// Whether `t`, about to do `op`, makes no progress: it yields, sleeps,
@@ -473,17 +487,17 @@ impl DporScheduler {
     }
 
     /// The events `op` of `t` depends on directly (last writes, reads since).
-    fn candidates(&self, op: &Op) -> (Vec<usize>, Vec<usize>) {
+    fn candidates(&self, op: &Op) -> (Events, Events) {
         let f = footprint(op);
         let lib = plain_library(op);
-        let mut deps = vec![];
-        let mut syncs = vec![];
-        let bytes = |(start, len): (u64, u64), write: bool, deps: &mut Vec<usize>| {
+        let mut deps = Events::new();
+        let mut syncs = Events::new();
+        let bytes = |(start, len): (u64, u64), write: bool, deps: &mut Events| {
             for b in start..start + len.max(1) {
                 if let Some(loc) = self.locs.get(&b) {
                     deps.extend(loc.write);
                     if write {
-                        deps.extend(&loc.reads);
+                        deps.extend(loc.reads.iter().copied());
                     }
                     if !lib {
                         deps.extend(
@@ -496,13 +510,13 @@ impl DporScheduler {
                 }
             }
         };
-        for &r in &f.reads {
+        if let Some(r) = f.reads {
             bytes(r, false, &mut deps);
         }
-        for &w in &f.writes {
+        if let Some(w) = f.writes {
             bytes(w, true, &mut deps);
         }
-        for &k in &f.syncs {
+        if let Some(k) = f.syncs {
             bytes((k, 1), false, &mut syncs);
         }
         if let Some(g) = self.last_global {
@@ -545,10 +559,10 @@ impl DporScheduler {
     }
 
     /// Plants backtrack points for every race of `op` by `t` as the next event.
-    fn races(&mut self, t: ThreadId, op: &Op) -> (Clock, Vec<usize>, Vec<usize>) {
+    fn races(&mut self, t: ThreadId, op: &Op) -> (Clock, Events, Events) {
         let base = self.base_clock(t, op);
         let (deps, syncs) = self.candidates(op);
-        let deps: Vec<usize> = deps
+        let deps: Events = deps
             .into_iter()
             .filter(|&d| self.events[d].thread != t)
             .collect();
@@ -647,7 +661,7 @@ impl DporScheduler {
     /// threads, same pending operations); records a divergence otherwise.
     fn replay_matches(&mut self, i: usize, choice: &Choice<'_>) -> bool {
         let node = &self.nodes[i];
-        let same = node.enabled == choice.runnable
+        let same = node.enabled[..] == *choice.runnable
             && node
                 .enabled
                 .iter()
@@ -702,16 +716,16 @@ impl DporScheduler {
             }
         } else {
             self.nodes.push(Node {
-                enabled: vec![t],
-                pending: vec![op],
+                enabled: smallvec::smallvec![t],
+                pending: smallvec::smallvec![op],
                 current: choice.current,
                 chosen: t,
-                backtrack: vec![t],
-                done: vec![],
+                backtrack: smallvec::smallvec![t],
+                done: Threads::new(),
                 done_blocks: vec![],
                 block: vec![],
                 start: i,
-                sleep: vec![],
+                sleep: Sleepers::new(),
                 preemptions: 0,
                 voluntary: false,
             });
@@ -777,7 +791,7 @@ impl DporScheduler {
         let lib = plain_library(op);
         let events = &self.events;
         let of = |e: usize| events.get(e).map_or(t, |ev| ev.thread);
-        for &(start, len) in &f.writes {
+        if let Some((start, len)) = f.writes {
             for b in start..start + len.max(1) {
                 let loc = self.locs.entry(b).or_default();
                 if lib {
@@ -790,7 +804,7 @@ impl DporScheduler {
                 }
             }
         }
-        for &(start, len) in &f.reads {
+        if let Some((start, len)) = f.reads {
             for b in start..start + len.max(1) {
                 let loc = self.locs.entry(b).or_default();
                 if lib {
@@ -810,7 +824,7 @@ impl DporScheduler {
         }
         if let OpKind::Memory(_) = op.kind {
             if self.touched.len() <= ti {
-                self.touched.resize_with(ti + 1, HashMap::new);
+                self.touched.resize_with(ti + 1, AddrMap::default);
             }
             self.touched[ti].insert(op.addr, i);
         }
@@ -858,7 +872,7 @@ impl Scheduler for DporScheduler {
         } else if let Some(c) = self.continues_block(i, choice) {
             let prev = &self.nodes[i - 1];
             let node = Node {
-                enabled: choice.runnable.to_vec(),
+                enabled: choice.runnable.iter().copied().collect(),
                 pending: choice
                     .runnable
                     .iter()
@@ -866,8 +880,8 @@ impl Scheduler for DporScheduler {
                     .collect(),
                 current: choice.current,
                 chosen: c,
-                backtrack: vec![c],
-                done: vec![],
+                backtrack: smallvec::smallvec![c],
+                done: Threads::new(),
                 done_blocks: vec![],
                 block: vec![],
                 start: prev.start,
@@ -883,14 +897,14 @@ impl Scheduler for DporScheduler {
             self.stuck = 0;
             c
         } else {
-            let pending: Vec<Op> = choice
+            let pending: SmallVec<[Op; 4]> = choice
                 .runnable
                 .iter()
                 .map(|&t| *choice.pending(t))
                 .collect();
             let prev = self.nodes.last();
             let preemptions = prev.map_or(0, |p| p.preemptions + p.is_preemption(p.chosen) as u32);
-            let sleep: Vec<(ThreadId, Block)> = std::mem::take(&mut self.next_sleep)
+            let sleep: Sleepers = std::mem::take(&mut self.next_sleep)
                 .into_iter()
                 .filter(|(t, _)| choice.runnable.contains(t))
                 .collect();
@@ -898,12 +912,12 @@ impl Scheduler for DporScheduler {
                 .current
                 .is_some_and(|c| self.voluntary(c, choice.pending(c)));
             let mut node = Node {
-                enabled: choice.runnable.to_vec(),
+                enabled: choice.runnable.iter().copied().collect(),
                 pending,
                 current: choice.current,
                 chosen: choice.runnable[0],
-                backtrack: vec![],
-                done: vec![],
+                backtrack: Threads::new(),
+                done: Threads::new(),
                 done_blocks: vec![],
                 block: vec![],
                 start: i,
@@ -911,7 +925,7 @@ impl Scheduler for DporScheduler {
                 preemptions,
                 voluntary,
             };
-            let awake: Vec<ThreadId> = node
+            let awake: Threads = node
                 .enabled
                 .iter()
                 .copied()
@@ -967,7 +981,7 @@ impl Scheduler for DporScheduler {
             // run is an event that races.
             let base = self.base_clock(chosen, &op);
             let node = &self.nodes[i];
-            let mut next: Vec<(ThreadId, Block)> = node.sleep.clone();
+            let mut next: Sleepers = node.sleep.clone();
             for &d in &node.done {
                 if node.enabled.contains(&d) && !next.iter().any(|(t, _)| *t == d) {
                     next.push((d, node.block_of(d)));
@@ -990,7 +1004,7 @@ impl Scheduler for DporScheduler {
         // The sleep set of the next point: earlier siblings and sleepers
         // whose next step is independent of this one.
         let node = &self.nodes[i];
-        let mut next: Vec<(ThreadId, Block)> = node.sleep.clone();
+        let mut next: Sleepers = node.sleep.clone();
         for &d in &node.done {
             if node.enabled.contains(&d) && !next.iter().any(|(t, _)| *t == d) {
                 next.push((d, node.block_of(d)));

@@ -23,7 +23,7 @@ const SHARED: u32 = u32::MAX;
 
 /// Multiply-shift hashing for word addresses: this map is on the per-step path.
 #[derive(Default)]
-struct WordHasher(u64);
+pub(crate) struct WordHasher(u64);
 
 impl Hasher for WordHasher {
     fn finish(&self) -> u64 {
