@@ -134,6 +134,36 @@ pub fn minimise(program: &Program, schedule: &ScheduleFile, base: &RunConfig) ->
             }
         }
     }
+    // ... then drop runs of switches, halves first, then quarters, ...
+    // (delta debugging: a long schedule, as DPOR's default continuation
+    // leaves them, loses most of its switches in a few runs), ...
+    let mut chunks = 2;
+    while switches.len() >= 2 && runs < MAX_MINIMISE_RUNS {
+        let size = switches.len().div_ceil(chunks);
+        let mut reduced = false;
+        for start in (0..switches.len()).step_by(size) {
+            if runs >= MAX_MINIMISE_RUNS {
+                break;
+            }
+            let mut candidate = switches.clone();
+            candidate.drain(start..(start + size).min(switches.len()));
+            if let Some((execution, taken)) = fails(candidate, &mut runs)? {
+                if (preemptions(&taken), taken.len()) < (preemptions(&switches), switches.len()) {
+                    switches = taken;
+                    best = execution;
+                    chunks = (chunks - 1).max(2);
+                    reduced = true;
+                    break;
+                }
+            }
+        }
+        if !reduced {
+            if size == 1 {
+                break;
+            }
+            chunks = (chunks * 2).min(switches.len());
+        }
+    }
     // ... then drop one switch at a time, preemptions first, latest first.
     'search: loop {
         let mut order: Vec<usize> = (0..switches.len()).collect();

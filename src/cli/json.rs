@@ -96,6 +96,7 @@ pub fn explore_report(
             "bound_blocked": c.bound_blocked,
             "exhausted": c.exhausted,
             "preemption_bound": c.preemption_bound,
+            "library": if c.library_blocks { "blocks" } else { "steps" },
             "every_interleaving_covered": c.is_complete(),
         })
     });

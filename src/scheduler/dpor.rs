@@ -1064,6 +1064,7 @@ impl Scheduler for DporScheduler {
             exhausted: self.stats.exhausted,
             preemption_bound: self.bound,
             bound_pruned: self.stats.bound_pruned,
+            library_blocks: self.library_blocks,
         })
     }
 

@@ -120,6 +120,9 @@ pub struct Coverage {
     pub preemption_bound: Option<u32>,
     /// Whether the bound cut off part of the space.
     pub bound_pruned: bool,
+    /// Whether library code ran as blocks (else every library access was a
+    /// step, `--split-library`).
+    pub library_blocks: bool,
 }
 
 impl Coverage {

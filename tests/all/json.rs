@@ -75,6 +75,7 @@ fn a_passing_exploration_reports_its_outcomes() {
     assert_eq!(v["verdict"], "pass");
     assert_eq!(v["execution"], Value::Null);
     assert_eq!(v["coverage"]["every_interleaving_covered"], true);
+    assert_eq!(v["coverage"]["library"], "blocks");
     let total: u64 = v["outcomes"]
         .as_array()
         .unwrap()

@@ -64,3 +64,29 @@ fn the_cli_saves_the_minimised_schedule_and_keeps_the_original() {
     assert!(!stdout(&out).contains("minimised"));
     assert!(!dir.join("bank_account.failure.original.json").exists());
 }
+
+#[test]
+fn a_long_dpor_counterexample_loses_its_runs_of_switches() {
+    // DPOR's default continuation switches at every spin and wake-up: its
+    // lock-order deadlock has hundreds of switches; runs of them go first.
+    let program = load("lock_order_deadlock");
+    let cfg = ExploreConfig {
+        strategy: Strategy::Dpor {
+            preemption_bound: None,
+            library_blocks: true,
+        },
+        iterations: 5_000,
+        markers_only: false,
+        run: RunConfig::default(),
+    };
+    let found = explore(&program, &cfg).unwrap().failure.expect("found");
+    let m = minimise(&program, &found.schedule, &RunConfig::default()).unwrap();
+    assert!(m.preemptions_before > 50, "{}", m.preemptions_before);
+    assert!(m.preemptions_after <= 4, "{}", m.preemptions_after);
+    assert_eq!(
+        m.execution.failure.as_ref().unwrap().kind,
+        FailureKind::Deadlock
+    );
+    let again = replay(&program, &m.schedule, &RunConfig::default()).unwrap();
+    assert_eq!(again.failure, m.execution.failure);
+}
