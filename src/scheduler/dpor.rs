@@ -184,11 +184,11 @@ struct Event {
 #[derive(Default)]
 struct Loc {
     write: Option<usize>,
-    reads: Vec<usize>,
+    reads: SmallVec<[usize; 2]>,
     /// Plain library accesses since `write`, (event, is a write): per
     /// thread its last write and its last read after it (they do not order
     /// each other, see [`plain_library`]).
-    library: Vec<(usize, bool)>,
+    library: SmallVec<[(usize, bool); 2]>,
 }
 
 /// A step independent of everything: the memory allocator's, other than
@@ -389,7 +389,10 @@ impl DporScheduler {
         self.last_global = None;
         self.last_op = None;
         self.next_sleep.clear();
-        self.touched.clear();
+        // Keep the maps' capacity from one execution to the next.
+        for m in &mut self.touched {
+            m.clear();
+        }
         self.stuck = 0;
         self.join_words.clear();
     }
@@ -451,14 +454,17 @@ impl DporScheduler {
             if !node.done.contains(&node.chosen) {
                 node.done.push(node.chosen);
             }
-            let block: Block = Rc::from(std::mem::take(&mut node.block));
-            if !block.is_empty() && !node.done_blocks.iter().any(|(d, _)| *d == node.chosen) {
-                node.done_blocks.push((node.chosen, block));
-            }
             let candidate =
                 node.backtrack.iter().copied().find(|&t| {
                     !node.done.contains(&t) && !node.asleep(t) && node.enabled.contains(&t)
                 });
+            // Only a point that stays needs what its thread ran (for sleep sets).
+            if candidate.is_some() {
+                let block: Block = Rc::from(std::mem::take(&mut node.block));
+                if !block.is_empty() && !node.done_blocks.iter().any(|(d, _)| *d == node.chosen) {
+                    node.done_blocks.push((node.chosen, block));
+                }
+            }
             match candidate {
                 Some(t) if self.within_bound(&node, t) => {
                     node.chosen = t;
@@ -795,7 +801,7 @@ impl DporScheduler {
             for b in start..start + len.max(1) {
                 let loc = self.locs.entry(b).or_default();
                 if lib {
-                    loc.library.retain(|&(e, _)| of(e) != t);
+                    loc.library.retain(|&mut (e, _)| of(e) != t);
                     loc.library.push((i, true));
                 } else {
                     loc.write = Some(i);
@@ -808,7 +814,7 @@ impl DporScheduler {
             for b in start..start + len.max(1) {
                 let loc = self.locs.entry(b).or_default();
                 if lib {
-                    loc.library.retain(|&(e, w)| w || of(e) != t);
+                    loc.library.retain(|&mut (e, w)| w || of(e) != t);
                     loc.library.push((i, false));
                 } else {
                     loc.reads.push(i);
