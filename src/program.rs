@@ -18,10 +18,9 @@ pub struct Program {
     pub(crate) linker: Linker<ThreadData>,
     pub(crate) memory_ty: MemoryType,
     pub(crate) sites: Arc<SiteTable>,
-    /// Per site: in the memory allocator (by its source path).
-    pub(crate) allocator_sites: Arc<[bool]>,
-    /// Per site: in wasi-libc's pthread_join (by function name).
-    pub(crate) join_sites: Arc<[bool]>,
+    /// Per site: [`ALLOCATOR_SITE`] and [`JOIN_SITE`] bits, looked up once
+    /// per step.
+    pub(crate) site_flags: Arc<[u8]>,
     sha256: String,
     name: String,
 }
@@ -30,7 +29,20 @@ pub struct Program {
 /// `sbrk.c`: the allocator's `memory.grow` is the allocator's business too.
 const ALLOCATOR_PATHS: &[&str] = &["dlmalloc/", "/malloc.c", "/emmalloc.c", "/sbrk.c"];
 
-fn allocator_sites(sites: &SiteTable) -> Arc<[bool]> {
+/// A site in the memory allocator (by its source path).
+pub(crate) const ALLOCATOR_SITE: u8 = 1;
+/// A site in wasi-libc's pthread_join (by function name).
+pub(crate) const JOIN_SITE: u8 = 2;
+
+fn site_flags(sites: &SiteTable) -> Arc<[u8]> {
+    allocator_sites(sites)
+        .iter()
+        .zip(join_sites(sites).iter())
+        .map(|(&a, &j)| a as u8 * ALLOCATOR_SITE | j as u8 * JOIN_SITE)
+        .collect()
+}
+
+fn allocator_sites(sites: &SiteTable) -> Vec<bool> {
     let files: Vec<bool> = sites
         .files
         .iter()
@@ -54,7 +66,7 @@ const JOIN_FUNCTIONS: &[&str] = &[
     "pthread_timedjoin_np",
 ];
 
-fn join_sites(sites: &SiteTable) -> Arc<[bool]> {
+fn join_sites(sites: &SiteTable) -> Vec<bool> {
     let funcs: Vec<bool> = sites
         .funcs
         .iter()
@@ -162,8 +174,7 @@ impl Program {
             module,
             linker,
             memory_ty,
-            allocator_sites: allocator_sites(&sites),
-            join_sites: join_sites(&sites),
+            site_flags: site_flags(&sites),
             sites: Arc::new(sites),
             sha256,
             name: name.to_string(),

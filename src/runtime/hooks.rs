@@ -5,6 +5,7 @@ use super::park::Park;
 use super::state::{self, Entry, ExecState};
 use super::ThreadData;
 use crate::op::{Op, OpKind, ThreadId};
+use crate::program::{ALLOCATOR_SITE, JOIN_SITE};
 use interlace_guest_sdk::abi::{self, AccessKind};
 use std::sync::Arc;
 use wasmtime::{Caller, Linker};
@@ -26,13 +27,21 @@ fn trap(msg: impl Into<String>) -> wasmtime::Error {
 }
 
 impl ExecState {
-    /// The operation of site `site` at dynamic address `addr`.
+    /// The operation of site `site` at dynamic address `addr`. On every
+    /// step: when LLVM stopped inlining it, a step cost 6 ns more (`cargo
+    /// bench`, 13 vs 19 ns).
+    #[inline(always)]
     fn site_op(&self, site: i32, addr: i32, src: i32, len: i32) -> wasmtime::Result<Op> {
         let s = self.sites.sites.get(site as u32 as usize).ok_or_else(|| {
             trap(format!(
                 "unknown interlace site {site}: the module's site table does not match its code"
             ))
         })?;
+        let flags = self
+            .site_flags
+            .get(site as u32 as usize)
+            .copied()
+            .unwrap_or(0);
         let (addr, len, src) = match s.kind {
             AccessKind::Copy => (addr as u32 as u64, len as u32 as u64, src as u32 as u64),
             AccessKind::Fill => (addr as u32 as u64, len as u32 as u64, 0),
@@ -50,11 +59,12 @@ impl ExecState {
             src,
             atomic: s.atomic,
             library: s.library,
-            allocator: self.allocator_sites.get(site as u32 as usize) == Some(&true),
-            join: self.join_sites.get(site as u32 as usize) == Some(&true),
-            bookkeeping: self.sites.bookkeeping.iter().any(|&(a, n)| {
-                addr < u64::from(a) + u64::from(n) && u64::from(a) < addr + len.max(1)
-            }),
+            allocator: flags & ALLOCATOR_SITE != 0,
+            join: flags & JOIN_SITE != 0,
+            bookkeeping: !self.sites.bookkeeping.is_empty()
+                && self.sites.bookkeeping.iter().any(|&(a, n)| {
+                    addr < u64::from(a) + u64::from(n) && u64::from(a) < addr + len.max(1)
+                }),
         })
     }
 }

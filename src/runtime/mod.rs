@@ -214,8 +214,7 @@ pub fn execute(
     let choose_always = scheduler.choose_always();
     state::install(ExecState {
         sites: Arc::clone(&program.sites),
-        allocator_sites: Arc::clone(&program.allocator_sites),
-        join_sites: Arc::clone(&program.join_sites),
+        site_flags: Arc::clone(&program.site_flags),
         memory,
         threads: vec![],
         runnable: vec![],

@@ -54,10 +54,8 @@ pub(crate) struct Thread {
 
 pub(crate) struct ExecState {
     pub sites: Arc<SiteTable>,
-    /// Per site: whether it is in the memory allocator.
-    pub allocator_sites: Arc<[bool]>,
-    /// Per site: whether it is in wasi-libc's pthread_join.
-    pub join_sites: Arc<[bool]>,
+    /// Per site: allocator and join bits (see `Program::site_flags`).
+    pub site_flags: Arc<[u8]>,
     /// Trace index of a write whose value is read at the next step.
     pub value_after: Option<usize>,
     /// The data-race detector, with `--races`.
