@@ -38,7 +38,7 @@ fn site_flags(sites: &SiteTable) -> Arc<[u8]> {
     allocator_sites(sites)
         .iter()
         .zip(join_sites(sites).iter())
-        .map(|(&a, &j)| a as u8 * ALLOCATOR_SITE | j as u8 * JOIN_SITE)
+        .map(|(&a, &j)| (a as u8 * ALLOCATOR_SITE) | (j as u8 * JOIN_SITE))
         .collect()
 }
 
