@@ -250,6 +250,39 @@ fn main() {
         );
     }
 
+    println!("\nparallel DPOR (the whole tree, every interleaving):");
+    for (name, arg) in [("atomic_counter", None), ("dpor_lastzero", Some("5"))] {
+        let p = load(&read(name), Some(Granularity::All));
+        let cfg = ExploreConfig {
+            strategy: Strategy::Dpor {
+                preemption_bound: None,
+                library_blocks: true,
+            },
+            iterations: 100_000,
+            markers_only: false,
+            run: RunConfig {
+                args: arg.map(|a| vec![a.to_string()]).unwrap_or_default(),
+                ..RunConfig::default()
+            },
+        };
+        let mut times = vec![];
+        for jobs in [1, 2] {
+            let start = Instant::now();
+            let r = explore_parallel(&p, &cfg, jobs, &mut |_| {}).unwrap();
+            let c = r.coverage.unwrap();
+            assert!(c.is_complete());
+            times.push((start.elapsed(), c.complete));
+        }
+        println!(
+            "  {name:<22} jobs 1: {:>8.2?} ({} traces)   jobs 2: {:>8.2?} ({} traces)   ({:.2}x)",
+            times[0].0,
+            times[0].1,
+            times[1].0,
+            times[1].1,
+            times[0].0.as_secs_f64() / times[1].0.as_secs_f64()
+        );
+    }
+
     // 6. DPOR: executions, sleep-set blocked, time, executions/s.
     println!("\nDPOR (source-DPOR with sleep sets; budget 20000 executions on lightweight threads, 5000 with std::thread; first failure noted; the search goes on after it):");
     println!(

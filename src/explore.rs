@@ -7,7 +7,7 @@ use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
-    Coverage, DeepeningDpor, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep,
+    Coverage, DeepeningDpor, DporPool, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep,
     PctScheduler, PosScheduler, RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler,
     UniformScheduler, WARMUP,
 };
@@ -244,6 +244,18 @@ pub fn explore_sharded(
     shard: Option<Shard>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ExploreReport> {
+    if let (
+        true,
+        None,
+        false,
+        Strategy::Dpor {
+            preemption_bound: None,
+            library_blocks,
+        },
+    ) = (jobs > 1, shard, cfg.markers_only, &cfg.strategy)
+    {
+        return explore_dpor_parallel(program, cfg, jobs, *library_blocks, progress);
+    }
     let start = Instant::now();
     let mut last_progress = start;
     let (mut scheduler, seed) = cfg.strategy.scheduler(cfg.iterations);
@@ -299,6 +311,20 @@ pub fn explore_sharded(
             break;
         }
     }
+    report(program, cfg, name, seed, tally, scheduler.coverage(), start)
+}
+
+/// The report of an exploration: the failing execution, if any, recorded as
+/// a schedule and replayed to make sure it reproduces.
+fn report(
+    program: &Program,
+    cfg: &ExploreConfig,
+    name: &'static str,
+    seed: Option<u64>,
+    tally: Tally,
+    coverage: Option<Coverage>,
+    start: Instant,
+) -> Result<ExploreReport> {
     let failure = match tally.failure {
         None => None,
         Some((index, execution)) => {
@@ -335,9 +361,94 @@ pub fn explore_sharded(
                 count,
             })
             .collect(),
-        coverage: scheduler.coverage(),
+        coverage,
         elapsed: start.elapsed(),
     })
+}
+
+/// DPOR on `jobs` OS threads (see [`DporPool`]): the same search, its
+/// subtrees spread over the workers. The verdict is the serial search's
+/// (a failure exists, or every interleaving was covered); which failing
+/// interleaving is reported first, and the counts of complete and
+/// sleep-set-blocked executions, depend on timing.
+fn explore_dpor_parallel(
+    program: &Program,
+    cfg: &ExploreConfig,
+    jobs: usize,
+    library_blocks: bool,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ExploreReport> {
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    let start = Instant::now();
+    let pool = DporPool::new(jobs, cfg.iterations);
+    let done = AtomicU64::new(0);
+    let tally = Mutex::new(Tally::default());
+    let coverages: Mutex<Vec<Coverage>> = Mutex::new(vec![]);
+    let error: Mutex<Option<Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut s: Box<dyn Scheduler> = Box::new(
+                        DporScheduler::new(None, u64::MAX)
+                            .library_blocks(library_blocks)
+                            .with_pool(Arc::clone(&pool)),
+                    );
+                    while s.next_execution() {
+                        let (result, back) = execute(program, s, &cfg.run);
+                        s = back;
+                        match result {
+                            Ok(execution) => {
+                                let index = done.fetch_add(1, SeqCst);
+                                if execution.failure.is_some() && !execution.abandoned {
+                                    pool.stop();
+                                }
+                                tally.lock().expect("not poisoned").add(index, execution);
+                            }
+                            Err(e) => {
+                                error.lock().expect("not poisoned").get_or_insert(e);
+                                pool.stop();
+                                break;
+                            }
+                        }
+                    }
+                    coverages.lock().expect("not poisoned").extend(s.coverage());
+                })
+            })
+            .collect();
+        while !workers.iter().all(|w| w.is_finished()) {
+            std::thread::sleep(Duration::from_millis(20));
+            progress(&Progress {
+                executions: done.load(SeqCst),
+                elapsed: start.elapsed(),
+                failures: 0,
+                note: Some(format!("{jobs} jobs")),
+            });
+        }
+    });
+    if let Some(e) = error.into_inner().expect("not poisoned") {
+        return Err(e);
+    }
+    let tally = tally.into_inner().expect("not poisoned");
+    let coverages = coverages.into_inner().expect("not poisoned");
+    let coverage = coverages.iter().fold(None::<Coverage>, |acc, c| {
+        Some(match acc {
+            None => c.clone(),
+            Some(mut a) => {
+                a.executions += c.executions;
+                a.complete += c.complete;
+                a.sleep_blocked += c.sleep_blocked;
+                a.bound_blocked += c.bound_blocked;
+                a
+            }
+        })
+    });
+    let coverage = coverage.map(|mut c| {
+        c.exhausted = tally.failure.is_none() && !pool.budget_hit();
+        c
+    });
+    report(program, cfg, "dpor", None, tally, coverage, start)
 }
 
 /// How the executions after the warm-up are spread.

@@ -87,7 +87,8 @@ pub struct ExploreOptions {
     /// (swimlanes per thread; open it in any browser).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Run executions on this many OS threads (random, pct, pos, uniform); the
+    /// Run executions on this many OS threads (random, pct, pos, uniform, and
+    /// dpor, which splits its tree); the
     /// findings are the same as with one.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
@@ -168,10 +169,19 @@ impl ExploreOptions {
             anyhow::bail!("--jobs must be at least 1");
         }
         let split = self.jobs > 1 || self.shard.is_some();
-        if split
-            && (matches!(self.strategy, StrategyArg::Dpor) || self.points == PointsArg::Markers)
+        if split && self.points == PointsArg::Markers {
+            anyhow::bail!(
+                "--jobs and --shard do not apply to --points markers (it runs on one thread)"
+            );
+        }
+        if self.shard.is_some() && matches!(self.strategy, StrategyArg::Dpor) {
+            anyhow::bail!("--shard applies to --strategy random, pct, pos and uniform; DPOR splits its tree with --jobs on one machine");
+        }
+        if self.jobs > 1
+            && matches!(self.strategy, StrategyArg::Dpor)
+            && (self.deepen || self.preemption_bound.is_some())
         {
-            anyhow::bail!("--jobs and --shard apply to --strategy random, pct, pos and uniform (DPOR and --points markers run on one thread)");
+            anyhow::bail!("--jobs with --strategy dpor runs the unbounded search; drop --deepen and --preemption-bound, or run them on one thread");
         }
         if self.depth.is_some() && !matches!(self.strategy, StrategyArg::Pct) {
             anyhow::bail!("--depth applies to --strategy pct only");

@@ -51,7 +51,9 @@ type Events = SmallVec<[usize; 8]>;
 
 /// Maps keyed by address, with a hasher cheap enough for the per-step path.
 type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<WordHasher>>;
-use std::rc::Rc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Steps a lone spinning thread may take while every other runnable thread is
 /// asleep before the execution is abandoned as sleep-set blocked.
@@ -83,7 +85,10 @@ pub struct DporStats {
 }
 
 /// One scheduling point of the current path.
+#[derive(Clone)]
 struct Node {
+    /// Identifies the point across workers: a hash of the choices before it.
+    key: u64,
     enabled: Threads,
     /// Pending operation of each enabled thread.
     pending: SmallVec<[Op; 4]>,
@@ -107,6 +112,14 @@ struct Node {
     voluntary: bool,
 }
 
+/// The key of the point after `prev` (see [`Node::key`]).
+fn key_after(prev: Option<&Node>, depth: usize) -> u64 {
+    let (k, t) = prev.map_or((0, 0), |p| (p.key, u64::from(p.chosen.0) + 1));
+    let mut h = k ^ (depth as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h = (h ^ t).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
 impl Node {
     /// What explored thread `t` did from here, for sleep sets.
     fn block_of(&self, t: ThreadId) -> Block {
@@ -118,7 +131,7 @@ impl Node {
             .iter()
             .position(|&e| e == t)
             .expect("thread enabled here");
-        Rc::from(&self.pending[i..=i])
+        Arc::from(&self.pending[i..=i])
     }
 
     fn is_preemption(&self, t: ThreadId) -> bool {
@@ -135,7 +148,7 @@ impl Node {
 
 /// The steps a thread runs without a scheduling choice: one step, or a run
 /// of library steps.
-type Block = Rc<[Op]>;
+type Block = Arc<[Op]>;
 
 /// Whether an operation conflicts with any step of a block.
 fn dependent_block(block: &[Op], op: &Op) -> bool {
@@ -328,6 +341,108 @@ pub struct DporScheduler {
     library_blocks: bool,
     /// Bytes a `pthread_join` read in this execution (see [`Op::join`]).
     join_words: Vec<(u64, u64)>,
+    /// Parallel exploration: the pool this worker shares (see [`DporPool`]).
+    pool: Option<Arc<DporPool>>,
+    /// The subtree this worker explores lies below this depth.
+    floor: usize,
+    /// The deepest point this worker gave a subtree away from: alternatives
+    /// at or above it are claimed in the pool before they are explored.
+    donated: Option<usize>,
+    /// Whether the worker holds a subtree to explore.
+    has_task: bool,
+}
+
+/// A subtree for a worker of a parallel exploration: the path to its root,
+/// the root's new choice included, and the depth below which it lies.
+struct Task {
+    nodes: Vec<Node>,
+    floor: usize,
+}
+
+/// What the workers of one parallel DPOR exploration share. Each worker
+/// explores subtrees depth-first as the serial search does; an idle worker
+/// gets the shallowest unexplored alternative of a busy one, and a race
+/// whose reversal belongs above a worker's subtree becomes a subtree of its
+/// own. Every alternative of a point two workers can reach is claimed here
+/// first, so none is explored twice, and none is lost: a claim is only made
+/// by whoever will explore it.
+pub struct DporPool {
+    jobs: usize,
+    limit: u64,
+    claims: Mutex<HashSet<(u64, u32)>>,
+    tasks: Mutex<Vec<Task>>,
+    idle: AtomicUsize,
+    executions: AtomicU64,
+    stop: AtomicBool,
+    budget_hit: AtomicBool,
+}
+
+impl DporPool {
+    /// A pool for `jobs` workers and `limit` executions in all, holding the
+    /// whole tree as its one task.
+    pub fn new(jobs: usize, limit: u64) -> Arc<DporPool> {
+        Arc::new(DporPool {
+            jobs,
+            limit,
+            claims: Mutex::new(HashSet::new()),
+            tasks: Mutex::new(vec![Task {
+                nodes: vec![],
+                floor: 0,
+            }]),
+            idle: AtomicUsize::new(0),
+            executions: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            budget_hit: AtomicBool::new(false),
+        })
+    }
+
+    /// Ends the exploration (a failure was found).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the budget of executions cut the exploration.
+    pub fn budget_hit(&self) -> bool {
+        self.budget_hit.load(Ordering::SeqCst)
+    }
+
+    fn claim(&self, key: u64, t: ThreadId) -> bool {
+        self.claims.lock().expect("not poisoned").insert((key, t.0))
+    }
+
+    fn push(&self, task: Task) {
+        self.tasks.lock().expect("not poisoned").push(task);
+    }
+
+    fn hungry(&self) -> bool {
+        self.idle.load(Ordering::SeqCst) > 0 && self.tasks.lock().expect("not poisoned").is_empty()
+    }
+
+    /// A subtree to explore; None when every worker is idle (the tree is
+    /// done) or the exploration was stopped.
+    fn take(&self) -> Option<Task> {
+        let mut idle = false;
+        loop {
+            {
+                let mut tasks = self.tasks.lock().expect("not poisoned");
+                if let Some(task) = tasks.pop() {
+                    if idle {
+                        self.idle.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    return Some(task);
+                }
+                if !idle {
+                    idle = true;
+                    self.idle.fetch_add(1, Ordering::SeqCst);
+                }
+                if self.idle.load(Ordering::SeqCst) == self.jobs || self.stop.load(Ordering::SeqCst)
+                {
+                    return None;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
 }
 
 impl DporScheduler {
@@ -353,6 +468,10 @@ impl DporScheduler {
             stuck: 0,
             library_blocks: true,
             join_words: vec![],
+            pool: None,
+            floor: 0,
+            donated: None,
+            has_task: false,
         }
     }
 
@@ -451,16 +570,30 @@ impl DporScheduler {
     /// Finds the deepest point with an unexplored, awake, in-bound thread.
     fn backtrack(&mut self) -> bool {
         while let Some(mut node) = self.nodes.pop() {
+            let depth = self.nodes.len();
+            if depth < self.floor {
+                // The root of this worker's subtree: its other choices are
+                // someone else's.
+                return false;
+            }
             if !node.done.contains(&node.chosen) {
                 node.done.push(node.chosen);
             }
-            let candidate =
-                node.backtrack.iter().copied().find(|&t| {
+            let shared = self.donated.is_some_and(|d| depth <= d);
+            let candidate = loop {
+                let c = node.backtrack.iter().copied().find(|&t| {
                     !node.done.contains(&t) && !node.asleep(t) && node.enabled.contains(&t)
                 });
+                match (c, &self.pool) {
+                    (Some(t), Some(pool)) if shared && !pool.claim(node.key, t) => {
+                        node.done.push(t);
+                    }
+                    _ => break c,
+                }
+            };
             // Only a point that stays needs what its thread ran (for sleep sets).
             if candidate.is_some() {
-                let block: Block = Rc::from(std::mem::take(&mut node.block));
+                let block: Block = Arc::from(std::mem::take(&mut node.block));
                 if !block.is_empty() && !node.done_blocks.iter().any(|(d, _)| *d == node.chosen) {
                     node.done_blocks.push((node.chosen, block));
                 }
@@ -481,6 +614,111 @@ impl DporScheduler {
             }
         }
         false
+    }
+
+    /// [`Scheduler::next_execution`] as a worker of `pool`.
+    fn next_pooled(&mut self, pool: &DporPool) -> bool {
+        loop {
+            if pool.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            if self.has_task {
+                let more = !self.started || self.backtrack();
+                if more {
+                    if pool.executions.fetch_add(1, Ordering::SeqCst) >= pool.limit {
+                        pool.budget_hit.store(true, Ordering::SeqCst);
+                        pool.stop();
+                        return false;
+                    }
+                    self.started = true;
+                    if pool.hungry() {
+                        self.donate(pool);
+                    }
+                    self.reset_execution();
+                    self.stats.executions += 1;
+                    return true;
+                }
+                self.has_task = false;
+            }
+            let Some(task) = pool.take() else {
+                return false;
+            };
+            self.nodes = task.nodes;
+            self.floor = task.floor;
+            self.donated = None;
+            self.started = false;
+            self.has_task = true;
+        }
+    }
+
+    /// Explores as one worker of `pool` (unbounded search only).
+    pub fn with_pool(mut self, pool: Arc<DporPool>) -> DporScheduler {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// The subtree of `q` at point `j`: the path to `j`, with `q` chosen there
+    /// and the current choice retired as explored.
+    fn task_at(&self, j: usize, q: ThreadId) -> Task {
+        let mut nodes = self.nodes[..=j].to_vec();
+        let node = &mut nodes[j];
+        if !node.done.contains(&node.chosen) {
+            node.done.push(node.chosen);
+        }
+        let block: Block = Arc::from(std::mem::take(&mut node.block));
+        if !block.is_empty() && !node.done_blocks.iter().any(|(d, _)| *d == node.chosen) {
+            node.done_blocks.push((node.chosen, block));
+        }
+        node.chosen = q;
+        if !node.backtrack.contains(&q) {
+            node.backtrack.push(q);
+        }
+        Task {
+            nodes,
+            floor: j + 1,
+        }
+    }
+
+    /// Gives the shallowest unexplored alternative of this worker's subtree
+    /// to the pool, first claiming what this worker explored or explores on
+    /// the way there.
+    fn donate(&mut self, pool: &DporPool) {
+        for i in self.floor..self.nodes.len() {
+            if self.nodes[i].start != i {
+                continue;
+            }
+            let node = &self.nodes[i];
+            let alternatives: Threads = node
+                .backtrack
+                .iter()
+                .copied()
+                .filter(|&t| {
+                    t != node.chosen
+                        && !node.done.contains(&t)
+                        && !node.asleep(t)
+                        && node.enabled.contains(&t)
+                })
+                .collect();
+            for t in alternatives {
+                for k in self.floor..=i {
+                    let n = &self.nodes[k];
+                    if n.start == k {
+                        pool.claim(n.key, n.chosen);
+                        for &d in &n.done {
+                            pool.claim(n.key, d);
+                        }
+                    }
+                }
+                if pool.claim(self.nodes[i].key, t) {
+                    let task = self.task_at(i, t);
+                    self.nodes[i].done.push(t);
+                    self.donated = Some(self.donated.map_or(i, |d| d.max(i)));
+                    pool.push(task);
+                    return;
+                }
+                self.nodes[i].done.push(t);
+            }
+        }
     }
 
     fn clock_of(&self, t: ThreadId) -> Clock {
@@ -642,6 +880,16 @@ impl DporScheduler {
 
     fn plant(&mut self, j: usize, q: ThreadId) {
         let j = self.nodes[j].start;
+        if j < self.floor {
+            // Above this worker's subtree: a subtree of its own, unless
+            // someone has it already.
+            if let Some(pool) = &self.pool {
+                if pool.claim(self.nodes[j].key, q) {
+                    pool.push(self.task_at(j, q));
+                }
+            }
+            return;
+        }
         if self.within_bound(&self.nodes[j], q) {
             self.nodes[j].backtrack.push(q);
             return;
@@ -722,6 +970,7 @@ impl DporScheduler {
             }
         } else {
             self.nodes.push(Node {
+                key: key_after(self.nodes.last(), i),
                 enabled: smallvec::smallvec![t],
                 pending: smallvec::smallvec![op],
                 current: choice.current,
@@ -847,6 +1096,9 @@ impl DporScheduler {
 
 impl Scheduler for DporScheduler {
     fn next_execution(&mut self) -> bool {
+        if let Some(pool) = self.pool.clone() {
+            return self.next_pooled(&pool);
+        }
         if self.stats.executions >= self.limit {
             return false;
         }
@@ -878,6 +1130,7 @@ impl Scheduler for DporScheduler {
         } else if let Some(c) = self.continues_block(i, choice) {
             let prev = &self.nodes[i - 1];
             let node = Node {
+                key: key_after(Some(prev), i),
                 enabled: choice.runnable.iter().copied().collect(),
                 pending: choice
                     .runnable
@@ -918,6 +1171,7 @@ impl Scheduler for DporScheduler {
                 .current
                 .is_some_and(|c| self.voluntary(c, choice.pending(c)));
             let mut node = Node {
+                key: key_after(self.nodes.last(), i),
                 enabled: choice.runnable.iter().copied().collect(),
                 pending,
                 current: choice.current,

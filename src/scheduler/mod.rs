@@ -15,7 +15,7 @@ mod uniform;
 mod visible;
 
 pub use deepening::{DeepeningDpor, MAX_DEEPENING};
-pub use dpor::{DporScheduler, DporStats};
+pub use dpor::{DporPool, DporScheduler, DporStats};
 pub use marker_points::MarkerPoints;
 pub use markers::{MarkerScheduler, MarkerStep};
 pub use pct::PctScheduler;

@@ -347,3 +347,47 @@ fn std_threads_are_exhaustive_with_the_thread_bookkeeping_and_joins_as_syncs() {
         assert!(f.execution.failure.unwrap().message.contains(message));
     }
 }
+
+#[test]
+fn two_jobs_split_the_tree_and_reach_the_same_verdicts() {
+    let run = |name: &str, args: &[&str], jobs: usize| {
+        let cfg = ExploreConfig {
+            strategy: Strategy::Dpor {
+                preemption_bound: None,
+                library_blocks: true,
+            },
+            iterations: 20_000,
+            markers_only: false,
+            run: RunConfig {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                ..RunConfig::default()
+            },
+        };
+        interlace_wasm::explore_parallel(&load(name), &cfg, jobs, &mut |_| {}).unwrap()
+    };
+    for (name, args) in [
+        ("dpor_lastzero", vec!["4"]),
+        ("dpor_seed", vec![]),
+        ("peterson_correct", vec![]),
+    ] {
+        let one = run(name, &args, 1);
+        let two = run(name, &args, 2);
+        // Every interleaving, each trace once: no subtree twice, none lost.
+        assert_eq!(counts(&two).0, counts(&one).0, "{name}");
+        let outcomes = |r: &ExploreReport| {
+            r.outcomes
+                .iter()
+                .map(|o| (o.exit_code, o.stdout.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(outcomes(&two), outcomes(&one), "{name}");
+    }
+    let r = run("counter_lost_update", &[], 2);
+    let f = r.failure.expect("lost update found with two jobs");
+    assert!(f
+        .execution
+        .failure
+        .unwrap()
+        .message
+        .contains("counter is 1"));
+}

@@ -44,19 +44,27 @@ fn two_jobs_find_what_one_finds() {
             assert!(n > 8, "{name}: found in execution {n}, inside the warm-up");
         }
     }
+    // DPOR splits its tree over the jobs, for the unbounded search only.
     let module = guest("hello");
-    let out = cli(
-        &dir,
-        &[
-            "explore",
-            module.to_str().unwrap(),
-            "--strategy",
-            "dpor",
-            "--jobs",
-            "2",
-        ],
-    );
-    assert_eq!(code(&out), 2);
+    let m = module.to_str().unwrap();
+    let out = cli(&dir, &["explore", m, "--strategy", "dpor", "--jobs", "2"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("every interleaving was covered"));
+    for extra in [
+        &["--deepen"][..],
+        &["--preemption-bound", "1"],
+        &["--shard", "0/2"],
+    ] {
+        let out = cli(
+            &dir,
+            &[
+                &["explore", m, "--strategy", "dpor", "--jobs", "2"][..],
+                extra,
+            ]
+            .concat(),
+        );
+        assert_eq!(code(&out), 2, "{extra:?}");
+    }
 }
 
 #[test]
