@@ -75,7 +75,8 @@ pub struct Op {
     pub addr: u64,
     /// Bytes accessed.
     pub len: u64,
-    /// Source address of `memory.copy`.
+    /// Source address of `memory.copy`; the expected value of a
+    /// compare-exchange.
     pub src: u64,
     /// Whether the instruction is atomic.
     pub atomic: bool,
@@ -101,6 +102,16 @@ pub struct Op {
     /// looked before the thread finished, waited, or found it gone, is not
     /// the program's business, so those orders are not explored apart.
     pub join: bool,
+    /// A compare-exchange that fails if it runs now (memory does not hold
+    /// the expected value): it only reads, and DPOR treats it as a read (as
+    /// GenMC does). Kept current by the runtime at every scheduling decision.
+    pub fails: bool,
+    /// Taking a std `Mutex` (see `abi::LOCK`): the thread waited, if it had
+    /// to, until the mutex was free. DPOR reverses it with the previous
+    /// acquisition of the same mutex by another thread, as if the unlock in
+    /// between did not order them (taking the mutex first is the
+    /// alternative; taking it before the unlock is not one).
+    pub lock: bool,
 }
 
 impl Op {
@@ -117,6 +128,8 @@ impl Op {
             allocator: false,
             bookkeeping: false,
             join: false,
+            fails: false,
+            lock: false,
         }
     }
 }

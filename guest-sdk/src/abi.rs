@@ -14,6 +14,11 @@ pub const IMPORT_MODULE: &str = "interlace";
 /// Split into a cheap synchronous check plus a rarely-called async [`PARK`]
 /// because an async host call on every access costs four times as much.
 pub const ACCESS: &str = "access";
+/// `access_cas(addr: i32, site: i32, expected: i64) -> i32`: [`ACCESS`] for a
+/// compare-exchange, with its expected value (zero-extended), so that the host
+/// knows before it runs whether it will fail: a failing compare-exchange only
+/// reads, and DPOR treats it as a read.
+pub const ACCESS_CAS: &str = "access_cas";
 /// `bulk(dst: i32, src: i32, len: i32, site: i32) -> i32`: like [`ACCESS`] for
 /// `memory.copy` / `memory.fill` / `memory.init`, with the byte ranges.
 pub const BULK: &str = "bulk";
@@ -29,6 +34,15 @@ pub const WAIT64: &str = "wait64";
 /// `memory.atomic.notify`; returns how many waiters were woken.
 pub const NOTIFY: &str = "notify";
 
+/// `lock(addr: i32, site: i32)`: a scheduling point that blocks while the
+/// 32-bit mutex word at `addr` (plus the site's offset) is not 0. It replaces
+/// the hook of the compare-exchange with which Rust std's futex
+/// `Mutex::lock()` tries to take the mutex (the one followed by a call of
+/// `Mutex::lock_contended`), and the body of `lock_contended` (then storing
+/// 1). Contention is so modelled as blocking, as loom and GenMC model a
+/// mutex, instead of std's failed attempt, spin, swap, futex wait and wake,
+/// whose every order would otherwise be an interleaving of its own.
+pub const LOCK: &str = "lock";
 /// `spawn(func: i32, arg: i32, stack_top: i32, tls_block: i32) -> i32`: starts
 /// a guest-sdk lightweight thread that runs [`THREAD_ENTRY`]`(func, arg)` with
 /// its stack pointer at `stack_top` and its thread-local storage initialised
@@ -313,10 +327,12 @@ fn read_leb_u32(b: &[u8]) -> Option<(u32, usize)> {
     None
 }
 
-/// The site table's format version: its first four bytes. Caches of
-/// instrumented modules include it in their key.
-pub const SITE_TABLE_FORMAT: &str = "ILS4";
-const MAGIC: &[u8; 4] = b"ILS4";
+/// The site table's format version: its first four bytes. It versions the
+/// hook imports too (5: [`ACCESS_CAS`], [`LOCK`]), so a module instrumented by an older
+/// version is refused, not misread. Caches of instrumented modules include it
+/// in their key.
+pub const SITE_TABLE_FORMAT: &str = "ILS5";
+const MAGIC: &[u8; 4] = b"ILS5";
 
 impl SiteTable {
     /// Serialises the table (little-endian, fixed-width fields).

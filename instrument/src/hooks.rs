@@ -7,6 +7,8 @@ use walrus::{FunctionBuilder, FunctionId, Module, ValType};
 pub(crate) struct Hooks {
     /// Wasm helper `(addr, site)`: asks the host, parks if told to.
     pub access: FunctionId,
+    /// Wasm helper `(addr, site, expected)`: the same for a compare-exchange.
+    pub access_cas: FunctionId,
     /// Wasm helper `(dst, src, len, site)`: the same for bulk operations.
     pub bulk: FunctionId,
     /// Host import replacing `memory.atomic.wait32`.
@@ -17,6 +19,9 @@ pub(crate) struct Hooks {
     pub notify: FunctionId,
     /// Host import for comment markers, added only when there are some.
     pub marker_id: Option<FunctionId>,
+    /// Host import [`abi::LOCK`] and std's `Mutex::lock_contended` it stands
+    /// for, when the module has that function.
+    pub lock: Option<(FunctionId, FunctionId)>,
 }
 
 impl Hooks {
@@ -25,6 +30,8 @@ impl Hooks {
         let m = abi::IMPORT_MODULE;
         let ty = module.types.add(&[I32, I32], &[I32]);
         let (access_host, _) = module.add_import_func(m, abi::ACCESS, ty);
+        let ty = module.types.add(&[I32, I32, I64], &[I32]);
+        let (access_cas_host, _) = module.add_import_func(m, abi::ACCESS_CAS, ty);
         let ty = module.types.add(&[I32, I32, I32, I32], &[I32]);
         let (bulk_host, _) = module.add_import_func(m, abi::BULK, ty);
         let ty = module.types.add(&[], &[]);
@@ -37,6 +44,13 @@ impl Hooks {
         let (notify, _) = module.add_import_func(m, abi::NOTIFY, ty);
 
         let access = helper(module, &[I32, I32], access_host, park, "__interlace_access");
+        let access_cas = helper(
+            module,
+            &[I32, I32, I64],
+            access_cas_host,
+            park,
+            "__interlace_access_cas",
+        );
         let bulk = helper(
             module,
             &[I32, I32, I32, I32],
@@ -46,12 +60,23 @@ impl Hooks {
         );
         Hooks {
             access,
+            access_cas,
             bulk,
             wait32,
             wait64,
             notify,
             marker_id: None,
+            lock: None,
         }
+    }
+}
+
+impl Hooks {
+    /// Adds the [`abi::LOCK`] import for `lock_contended`.
+    pub(crate) fn add_lock(&mut self, module: &mut Module, lock_contended: FunctionId) {
+        let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);
+        let import = module.add_import_func(abi::IMPORT_MODULE, abi::LOCK, ty).0;
+        self.lock = Some((import, lock_contended));
     }
 }
 

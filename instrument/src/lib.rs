@@ -157,6 +157,17 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                 .0,
         );
     }
+    let lock_contended = module.funcs.iter_local().find_map(|(id, f)| {
+        let name = module.funcs.get(id).name.as_deref()?;
+        let ty = module.types.get(f.ty());
+        (passes::is_lock_contended(name)
+            && ty.params() == [walrus::ValType::I32]
+            && ty.results().is_empty())
+        .then_some(id)
+    });
+    if let Some(id) = lock_contended {
+        hooks.add_lock(&mut module, id);
+    }
     let locator = dwarf::Locator::new(&sections);
     let code_start = sections
         .iter()
@@ -183,21 +194,37 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         }
         let func_index = table.funcs.len() as u32;
         let before = table.sites.len();
-        passes::rewrite_function(
-            &mut module,
-            id,
-            shared,
-            &mut passes::Markers {
-                lines: &marker_lines,
-                locator: &locator,
-                code_start,
-                placed: &mut placed,
-            },
-            &hooks,
-            config.granularity,
-            func_index,
-            &mut table.sites,
-        );
+        let replaced = match hooks.lock {
+            Some((lock, target)) if target == id => {
+                passes::replace_lock_contended(
+                    &mut module,
+                    id,
+                    lock,
+                    shared,
+                    func_index,
+                    &mut table.sites,
+                );
+                true
+            }
+            _ => false,
+        };
+        if !replaced {
+            passes::rewrite_function(
+                &mut module,
+                id,
+                shared,
+                &mut passes::Markers {
+                    lines: &marker_lines,
+                    locator: &locator,
+                    code_start,
+                    placed: &mut placed,
+                },
+                &hooks,
+                config.granularity,
+                func_index,
+                &mut table.sites,
+            );
+        }
         if table.sites.len() > before {
             table.funcs.push(FuncInfo {
                 index: id.index() as u32,

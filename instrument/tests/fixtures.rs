@@ -146,3 +146,34 @@ fn errors_say_what_is_wrong() {
         .to_string();
     assert!(e.contains("already instrumented"), "{e}");
 }
+
+#[test]
+fn std_mutex_contended_path_becomes_one_host_lock() {
+    let t = check("std_mutex", &Config::default(), "");
+    use AccessKind::*;
+    // lock()'s compare-exchange; try_lock's; lock_contended's body is one
+    // site, the mutex word taken; the same name with another type keeps its
+    // load.
+    assert_eq!(
+        kinds(&t),
+        [
+            (CompareExchange, 4, true, 8),
+            (CompareExchange, 4, true, 8),
+            (ReadModifyWrite, 4, true, 0),
+            (Read, 4, true, 0)
+        ]
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let text = std::fs::read_to_string(dir.join("std_mutex.out.wat")).unwrap();
+    assert!(text.contains(r#"(import "interlace" "lock""#));
+    // lock() asks the host to wait for the mutex; try_lock() does not.
+    let body = |f: &str| {
+        let at = text.find(&format!("(func ${f} ")).unwrap();
+        text[at..at + text[at..].find("\n  )").unwrap()].to_string()
+    };
+    assert!(body("lock").contains("call 7"), "{}", body("lock"));
+    assert!(body("try_lock").contains("call $__interlace_access_cas"));
+    // No spin, swap or wait is left of the contended path.
+    assert!(!text.contains("i32.atomic.rmw.xchg"));
+    assert!(!text.contains("memory.atomic.wait32"));
+}

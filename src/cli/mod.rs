@@ -127,11 +127,12 @@ impl ModuleArgs {
                 granularity: self.granularity.into(),
             };
             let key = format!(
-                "{}-{:?}-{}-{}",
+                "{}-{:?}-{}-{}-{}",
                 cache::sha256_hex(&bytes),
                 self.granularity,
                 env!("CARGO_PKG_VERSION"),
-                interlace_guest_sdk::abi::SITE_TABLE_FORMAT
+                interlace_guest_sdk::abi::SITE_TABLE_FORMAT,
+                env!("INTERLACE_INSTRUMENT_FINGERPRINT")
             );
             let entry = cache.as_deref().map(|d| d.join(format!("{key}.wasm")));
             match entry.as_deref().and_then(cache::read_checked) {

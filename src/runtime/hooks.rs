@@ -61,6 +61,8 @@ impl ExecState {
             library: s.library,
             allocator: flags & ALLOCATOR_SITE != 0,
             join: flags & JOIN_SITE != 0,
+            fails: false,
+            lock: false,
             bookkeeping: !self.sites.bookkeeping.is_empty()
                 && self.sites.bookkeeping.iter().any(|&(a, n)| {
                     addr < u64::from(a) + u64::from(n) && u64::from(a) < addr + len.max(1)
@@ -112,6 +114,23 @@ async fn wait(
             Ok(if notified { 0 } else { 2 })
         }
     }
+}
+
+/// std's contended `Mutex` path (see [`abi::LOCK`]).
+async fn lock(tid: ThreadId, addr: i32, site: i32) -> wasmtime::Result<()> {
+    let op = Op {
+        lock: true,
+        ..state::with(|st| st.site_op(site, addr, 0, 0))?
+    };
+    let in_bounds = state::with(|st| memory::read_u32(&st.memory, op.addr).is_some());
+    if !op.addr.is_multiple_of(4) || !in_bounds {
+        return Err(trap("a Mutex word out of bounds or unaligned"));
+    }
+    if state::with(|st| st.lock_point(tid, op)) {
+        Park::default().await;
+    }
+    state::with(|st| st.locked(tid));
+    Ok(())
 }
 
 enum WaitBegin {
@@ -222,6 +241,24 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
     )?;
     linker.func_wrap(
         m,
+        abi::ACCESS_CAS,
+        |caller: Caller<'_, ThreadData>,
+         addr: i32,
+         site: i32,
+         expected: i64|
+         -> wasmtime::Result<i32> {
+            let tid = caller.data().tid;
+            state::with(|st| {
+                let mut op = st.site_op(site, addr, 0, 0)?;
+                // Narrow forms compare the low bytes of the expected value.
+                let bits = (op.len.min(8) * 8) as u32;
+                op.src = (expected as u64) & u64::MAX.checked_shr(64 - bits).unwrap_or(0);
+                Ok(st.yield_point(tid, op) as i32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        m,
         abi::BULK,
         |caller: Caller<'_, ThreadData>,
          dst: i32,
@@ -234,6 +271,14 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
                 let op = st.site_op(site, dst, src, len)?;
                 Ok(st.yield_point(tid, op) as i32)
             })
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::LOCK,
+        |caller: Caller<'_, ThreadData>, (addr, site): (i32, i32)| {
+            let tid = caller.data().tid;
+            Box::new(lock(tid, addr, site))
         },
     )?;
     linker.func_wrap_async(m, abi::PARK, |_caller: Caller<'_, ThreadData>, (): ()| {

@@ -36,10 +36,14 @@ pub(crate) fn write(mem: &SharedMemory, addr: u64, bytes: &[u8]) -> Option<()> {
 }
 
 /// Reads a little-endian unsigned integer of `size` (1..=8) bytes.
+/// No allocation: the scheduler calls it at steps.
 pub(crate) fn read_uint(mem: &SharedMemory, addr: u64, size: u64) -> Option<u64> {
-    let bytes = read(mem, addr, size)?;
+    let (start, end) = range(mem, addr, size.min(8))?;
     let mut buf = [0u8; 8];
-    buf[..bytes.len()].copy_from_slice(&bytes);
+    for (b, c) in buf.iter_mut().zip(&mem.data()[start..end]) {
+        // SAFETY: see the module docs: no guest code runs concurrently with this read.
+        *b = unsafe { *c.get() };
+    }
     Some(u64::from_le_bytes(buf))
 }
 

@@ -237,6 +237,7 @@ pub fn execute(
         max_threads: cfg.max_threads,
         markers: vec![],
         thread_names: vec![],
+        locking: 0,
         races: cfg.races.then(races::RaceDetector::default),
         value_after: None,
     });

@@ -23,6 +23,9 @@ pub(crate) enum Status {
     Waiting { addr: u64, deadline: Option<u64> },
     /// Joining a lightweight thread that has not finished.
     Joining(ThreadId),
+    /// Taking the std `Mutex` whose word is at `addr` (see
+    /// `abi::LOCK`): runnable exactly while the word is 0.
+    Locking { addr: u64 },
     /// Returned from its entry point.
     Finished,
 }
@@ -87,6 +90,8 @@ pub(crate) struct ExecState {
     pub markers: Vec<Arc<str>>,
     /// Names threads gave themselves.
     pub thread_names: Vec<Option<Arc<str>>>,
+    /// Threads in [`Status::Locking`].
+    pub locking: u32,
 }
 
 thread_local! {
@@ -174,29 +179,36 @@ impl ExecState {
         if self.end.is_some() {
             return false;
         }
+        if self.locking > 0 {
+            self.lock_waiters();
+        }
         if self.runnable.is_empty() {
             let waiting = self
                 .threads
                 .iter()
                 .enumerate()
-                .filter_map(|(i, t)| match t.status {
-                    Status::Waiting { addr, .. } => {
-                        // Where it waits, when the line table says.
-                        let at = self.pending[i]
-                            .site
-                            .and_then(|site| self.sites.sites.get(site as usize))
-                            .filter(|site| self.sites.file_of(site).is_some())
-                            .map(|_| {
-                                format!(
-                                    " at {}",
-                                    crate::trace::site_location(&self.sites, self.pending[i].site)
-                                )
-                            })
-                            .unwrap_or_default();
-                        Some((ThreadId(i as u32), format!("waits on {addr:#x}{at}")))
-                    }
-                    Status::Joining(j) => Some((ThreadId(i as u32), format!("joins {j}"))),
-                    _ => None,
+                .filter_map(|(i, t)| {
+                    // Where it waits, when the line table says.
+                    let at = self.pending[i]
+                        .site
+                        .and_then(|site| self.sites.sites.get(site as usize))
+                        .filter(|site| self.sites.file_of(site).is_some())
+                        .map(|_| {
+                            format!(
+                                " at {}",
+                                crate::trace::site_location(&self.sites, self.pending[i].site)
+                            )
+                        })
+                        .unwrap_or_default();
+                    let what = match t.status {
+                        Status::Waiting { addr, .. } => format!("waits on {addr:#x}{at}"),
+                        Status::Joining(j) => format!("joins {j}"),
+                        Status::Locking { addr } => {
+                            format!("waits{at} for the held Mutex at {addr:#x}")
+                        }
+                        _ => return None,
+                    };
+                    Some((ThreadId(i as u32), what))
                 })
                 .collect();
             self.end = Some(End::Deadlock(waiting));
@@ -207,6 +219,7 @@ impl ExecState {
             self.end = Some(End::StepBound(self.max_steps));
             return false;
         }
+        self.cas_outcomes();
         let next = if self.runnable.len() == 1 && !self.choose_always {
             self.runnable[0]
         } else {
@@ -238,6 +251,49 @@ impl ExecState {
         self.record(next, Some(next) != current);
         self.current = next;
         true
+    }
+
+    /// A thread taking a mutex can run exactly while the mutex is free.
+    fn lock_waiters(&mut self) {
+        for i in 0..self.threads.len() {
+            if let Status::Locking { addr } = self.threads[i].status {
+                let free = super::memory::read_u32(&self.memory, addr) == Some(0);
+                self.set_runnable(ThreadId(i as u32), free);
+            }
+        }
+    }
+
+    /// Thread `tid` is about to take the mutex at `op.addr` (see
+    /// `abi::LOCK`): it blocks until the mutex is free; its step, which the
+    /// guest performs right after, takes it. True when it must park.
+    pub fn lock_point(&mut self, tid: ThreadId, op: Op) -> bool {
+        if self.end.is_some() {
+            return true;
+        }
+        self.pending[tid.0 as usize] = op;
+        self.threads[tid.0 as usize].status = Status::Locking { addr: op.addr };
+        self.locking += 1;
+        self.lock_waiters();
+        let current = self.runnable.contains(&tid).then_some(tid);
+        !self.next_step(current) || self.current != tid
+    }
+
+    /// Thread `tid` was chosen to take the mutex: it runs on.
+    pub fn locked(&mut self, tid: ThreadId) {
+        self.threads[tid.0 as usize].status = Status::Runnable;
+        self.locking -= 1;
+    }
+
+    /// Whether each runnable thread's pending compare-exchange would fail if
+    /// it ran now (other threads may have written since it reached it).
+    fn cas_outcomes(&mut self) {
+        for &t in &self.runnable {
+            let op = &mut self.pending[t.0 as usize];
+            if op.kind == OpKind::Memory(AccessKind::CompareExchange) {
+                op.fails = super::memory::read_uint(&self.memory, op.addr, op.len.min(8))
+                    .is_some_and(|v| v != op.src);
+            }
+        }
     }
 
     /// Thread `tid` reached a scheduling point before `op`. Returns true when

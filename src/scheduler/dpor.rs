@@ -269,6 +269,7 @@ fn footprint(op: &Op) -> Footprint {
     match op.kind {
         OpKind::Memory(k) => match k {
             AccessKind::Read => f.reads = Some((op.addr, op.len)),
+            AccessKind::CompareExchange if op.fails => f.reads = Some((op.addr, op.len)),
             AccessKind::Write
             | AccessKind::ReadModifyWrite
             | AccessKind::CompareExchange
@@ -332,6 +333,8 @@ pub struct DporScheduler {
     spawn_clocks: Vec<Clock>,
     locs: AddrMap<Loc>,
     last_global: Option<usize>,
+    /// Per mutex word, the last event that took the mutex (see [`Op::lock`]).
+    acquired: Vec<(u64, usize)>,
     last_op: Option<Op>,
     /// Per thread: address of each of its memory accesses -> its last event there.
     touched: Vec<AddrMap<usize>>,
@@ -463,6 +466,7 @@ impl DporScheduler {
             spawn_clocks: vec![],
             locs: AddrMap::default(),
             last_global: None,
+            acquired: Vec::new(),
             last_op: None,
             touched: vec![],
             stuck: 0,
@@ -506,6 +510,7 @@ impl DporScheduler {
         self.spawn_clocks = vec![Clock::default()];
         self.locs.clear();
         self.last_global = None;
+        self.acquired.clear();
         self.last_op = None;
         self.next_sleep.clear();
         // Keep the maps' capacity from one execution to the next.
@@ -830,6 +835,17 @@ impl DporScheduler {
             }
             self.reverse(j, t, &excl);
         }
+        if op.lock {
+            // The previous taker of the mutex, unordered but for the unlock.
+            let prev = self
+                .acquired
+                .iter()
+                .find(|(a, _)| *a == op.addr)
+                .map(|&(_, j)| j);
+            if let Some(j) = prev.filter(|&j| self.events[j].thread != t && !self.hb(j, &base)) {
+                self.reverse(j, t, &base);
+            }
+        }
         (base, deps, syncs)
     }
 
@@ -1030,6 +1046,12 @@ impl DporScheduler {
     /// Records the event `op` of `t` at index `i`, after its races were planted.
     fn execute(&mut self, t: ThreadId, op: &Op, base: Clock, deps: &[usize], syncs: &[usize]) {
         let i = self.events.len();
+        if op.lock {
+            match self.acquired.iter_mut().find(|(a, _)| *a == op.addr) {
+                Some(e) => e.1 = i,
+                None => self.acquired.push((op.addr, i)),
+            }
+        }
         let ti = t.0 as usize;
         if self.counts.len() <= ti {
             self.counts.resize(ti + 1, 0);
@@ -1366,6 +1388,8 @@ mod tests {
             allocator: false,
             join: false,
             bookkeeping: false,
+            fails: false,
+            lock: false,
         }
     }
 

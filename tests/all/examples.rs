@@ -229,12 +229,18 @@ fn the_deadlock_and_the_ring_point_at_their_lines() {
     // Lock order: t1 takes a (line 11) then b (12); t2 takes b (18) then a (19).
     let (code, out, _) = explore("lock_order_deadlock", &[]);
     assert_eq!(code, 1);
-    let trace = out.split("--- interleaving ---").nth(1).unwrap();
-    for line in [11, 12, 18, 19] {
+    let (report, trace) = out.split_once("--- interleaving ---").unwrap();
+    // The trace shows where each took its first lock; the report where each
+    // waits for the other's.
+    for line in [11, 18] {
         assert!(
             trace.contains(&format!("lock_order_deadlock.rs:{line}:")),
             "line {line} missing:\n{trace}"
         );
+    }
+    for (t, line) in [("t1", 12), ("t2", 19)] {
+        let wait = format!("{t} waits at src/bin/lock_order_deadlock.rs:{line}:");
+        assert!(report.contains(&wait), "{wait} missing:\n{report}");
     }
     // The ring: the producer stores into a slot (line 25) the consumer has
     // not read yet (line 36), after checking head (line 20).

@@ -66,9 +66,10 @@ fn the_cli_saves_the_minimised_schedule_and_keeps_the_original() {
 }
 
 #[test]
-fn a_long_dpor_counterexample_loses_its_runs_of_switches() {
-    // DPOR's default continuation switches at every spin and wake-up: its
-    // lock-order deadlock has hundreds of switches; runs of them go first.
+fn a_dpor_counterexample_loses_its_switches() {
+    // DPOR's default continuation switches wherever a thread waits or
+    // spins: its lock-order deadlock has about ten switches, most of them
+    // beside the point.
     let program = load("lock_order_deadlock");
     let cfg = ExploreConfig {
         strategy: Strategy::Dpor {
@@ -81,7 +82,7 @@ fn a_long_dpor_counterexample_loses_its_runs_of_switches() {
     };
     let found = explore(&program, &cfg).unwrap().failure.expect("found");
     let m = minimise(&program, &found.schedule, &RunConfig::default()).unwrap();
-    assert!(m.preemptions_before > 50, "{}", m.preemptions_before);
+    assert!(m.preemptions_before >= 8, "{}", m.preemptions_before);
     assert!(m.preemptions_after <= 4, "{}", m.preemptions_after);
     assert_eq!(
         m.execution.failure.as_ref().unwrap().kind,

@@ -174,7 +174,34 @@ impl Rewriter<'_, '_, '_> {
     fn rewrite(&mut self, func: &mut walrus::LocalFunction, seq: InstrSeqId) {
         let old = std::mem::take(&mut func.block_mut(seq).instrs);
         let mut new: Vec<(Instr, InstrLocId)> = Vec::with_capacity(old.len());
-        for (instr, loc) in old {
+        // std's `Mutex::lock()`: a compare-exchange, then, a few
+        // instructions on, the call of `lock_contended` if it failed.
+        let lock_attempts: Vec<bool> = (0..old.len())
+            .map(|k| {
+                let Some((_, target)) = self.hooks.lock else {
+                    return false;
+                };
+                matches!(&old[k].0, Instr::Cmpxchg(c) if c.memory == self.shared)
+                    && old[k + 1..old.len().min(k + 10)]
+                        .iter()
+                        .map(|(i, _)| i)
+                        .take_while(|i| {
+                            matches!(
+                                i,
+                                Instr::Unop(_)
+                                    | Instr::Binop(_)
+                                    | Instr::Const(_)
+                                    | Instr::LocalGet(_)
+                                    | Instr::LocalSet(_)
+                                    | Instr::LocalTee(_)
+                                    | Instr::BrIf(_)
+                                    | Instr::Call(_)
+                            )
+                        })
+                        .any(|i| matches!(i, Instr::Call(c) if c.func == target))
+            })
+            .collect();
+        for (k, (instr, loc)) in old.into_iter().enumerate() {
             for child in children(&instr) {
                 self.rewrite(func, child);
             }
@@ -208,7 +235,23 @@ impl Rewriter<'_, '_, '_> {
                     }
                     emit(local_tee(addr));
                     emit(i32_const(id));
-                    emit(call(self.hooks.access));
+                    match (kind, above.first(), self.hooks.lock) {
+                        (AccessKind::CompareExchange, _, Some((lock, _))) if lock_attempts[k] => {
+                            // Taken when the mutex is free (see abi::LOCK).
+                            emit(call(lock));
+                        }
+                        (AccessKind::CompareExchange, Some(&ty), _) => {
+                            // The expected value, so the host knows whether it fails.
+                            emit(local_get(saved[0]));
+                            if ty == ValType::I32 {
+                                emit(Instr::Unop(ir::Unop {
+                                    op: ir::UnaryOp::I64ExtendUI32,
+                                }));
+                            }
+                            emit(call(self.hooks.access_cas));
+                        }
+                        _ => emit(call(self.hooks.access)),
+                    }
                     emit(local_get(addr));
                     for &l in &saved {
                         emit(local_get(l));
@@ -274,4 +317,66 @@ impl Rewriter<'_, '_, '_> {
         }
         func.block_mut(seq).instrs = new;
     }
+}
+
+/// Whether `name` (mangled, v0 or legacy, or demangled) is Rust std's futex
+/// `Mutex::lock_contended`.
+pub(crate) fn is_lock_contended(name: &str) -> bool {
+    (name.contains("5mutex5futex") && name.contains("5Mutex14lock_contended"))
+        || name.contains("mutex::futex::Mutex::lock_contended")
+}
+
+/// Replaces the body of std's `Mutex::lock_contended(&self)` (type
+/// `(i32) -> ()`, checked by the caller) by the host's `lock(self, site)`
+/// (see [`abi::LOCK`]) and a store of 1: the mutex word is the first field
+/// of `self`.
+pub(crate) fn replace_lock_contended(
+    module: &mut Module,
+    id: FunctionId,
+    lock: FunctionId,
+    shared: walrus::MemoryId,
+    func_index: u32,
+    sites: &mut Vec<Site>,
+) {
+    let FunctionKind::Local(func) = &mut module.funcs.get_mut(id).kind else {
+        return;
+    };
+    let this = func.args[0];
+    let entry = func.entry_block();
+    let loc = func
+        .block(entry)
+        .instrs
+        .first()
+        .map_or_else(InstrLocId::default, |&(_, loc)| loc);
+    sites.push(Site {
+        kind: AccessKind::ReadModifyWrite,
+        size: 4,
+        atomic: true,
+        offset: 0,
+        func: func_index,
+        code_offset: loc.data(),
+        file: NO_FILE,
+        line: 0,
+        column: 0,
+        library: false,
+    });
+    let site = (sites.len() - 1) as u32;
+    func.block_mut(entry).instrs = vec![
+        (local_get(this), loc),
+        (i32_const(site), loc),
+        (call(lock), loc),
+        (local_get(this), loc),
+        (i32_const(1), loc),
+        (
+            Instr::Store(ir::Store {
+                memory: shared,
+                kind: ir::StoreKind::I32 { atomic: true },
+                arg: ir::MemArg {
+                    align: 4,
+                    offset: 0,
+                },
+            }),
+            loc,
+        ),
+    ];
 }
