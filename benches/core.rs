@@ -251,7 +251,11 @@ fn main() {
     }
 
     println!("\nparallel DPOR (the whole tree, every interleaving):");
-    for (name, arg) in [("atomic_counter", None), ("dpor_lastzero", Some("5"))] {
+    for (name, arg) in [
+        ("atomic_counter", None),
+        ("mutex_counter", None),
+        ("dpor_lastzero", Some("5")),
+    ] {
         let p = load(&read(name), Some(Granularity::All));
         let cfg = ExploreConfig {
             strategy: Strategy::Dpor {
@@ -284,7 +288,7 @@ fn main() {
     }
 
     // 6. DPOR: executions, sleep-set blocked, time, executions/s.
-    println!("\nDPOR (source-DPOR with sleep sets; budget 20000 executions on lightweight threads, 5000 with std::thread; first failure noted; the search goes on after it):");
+    println!("\nDPOR (source-DPOR with sleep sets; budget 20000 executions on lightweight threads, 30000 with std::thread; first failure noted; the search goes on after it):");
     println!(
         "  {:<28} {:>10} {:>7} {:>9} {:>9} {:>10} {:>9} {:>8} {:>8}",
         "program",
@@ -297,16 +301,16 @@ fn main() {
         "exec/s",
         "failure"
     );
-    let dpor_with = |name: &str, arg: Option<u32>, g: Granularity, blocks: bool| {
+    let dpor_with = |name: &str, args: &[u32], g: Granularity, blocks: bool| {
         let p = load(&read(name), Some(g));
         let cfg = RunConfig {
-            args: arg.map(|n| vec![n.to_string()]).unwrap_or_default(),
+            args: args.iter().map(|n| n.to_string()).collect(),
             ..RunConfig::default()
         };
         let budget = if name.starts_with("dpor_") && name != "dpor_readers_std" {
             20_000
         } else {
-            5_000
+            30_000
         };
         let start = Instant::now();
         let mut s: Box<dyn Scheduler> =
@@ -324,9 +328,11 @@ fn main() {
         }
         let t = start.elapsed();
         let c = s.coverage().unwrap();
-        let label = match arg {
-            Some(n) => format!("{name}({n})"),
-            None => name.to_string(),
+        let label = if args.is_empty() {
+            name.to_string()
+        } else {
+            let args: Vec<String> = args.iter().map(|n| n.to_string()).collect();
+            format!("{name}({})", args.join(","))
         };
         let gran = if g == Granularity::All {
             "all"
@@ -344,20 +350,23 @@ fn main() {
             c.executions as f64 / t.as_secs_f64()
         );
     };
-    let dpor = |name: &str, arg: Option<u32>, g: Granularity| dpor_with(name, arg, g, true);
+    let dpor = |name: &str, args: &[u32], g: Granularity| dpor_with(name, args, g, true);
     for n in 2..=5 {
-        dpor("dpor_lastzero", Some(n), Granularity::All);
+        dpor("dpor_lastzero", &[n], Granularity::All);
     }
     for n in [2, 4, 6, 8] {
-        dpor("dpor_readers", Some(n), Granularity::All);
+        dpor("dpor_readers", &[n], Granularity::All);
     }
     for n in [11, 12] {
-        dpor("dpor_indexer", Some(n), Granularity::All);
+        dpor("dpor_indexer", &[n], Granularity::All);
     }
-    dpor("dpor_seed", None, Granularity::All);
+    for (t, k) in [(2, 2), (3, 2), (3, 3)] {
+        dpor("dpor_mutex_n", &[t, k], Granularity::All);
+    }
+    dpor("dpor_seed", &[], Granularity::All);
     for n in [0, 1] {
         for blocks in [true, false] {
-            dpor_with("dpor_readers_std", Some(n), Granularity::All, blocks);
+            dpor_with("dpor_readers_std", &[n], Granularity::All, blocks);
         }
     }
     for name in [
@@ -374,7 +383,7 @@ fn main() {
         "mutex_counter",
     ] {
         for blocks in [true, false] {
-            dpor_with(name, None, Granularity::All, blocks);
+            dpor_with(name, &[], Granularity::All, blocks);
         }
     }
 }
