@@ -1403,6 +1403,15 @@ mod tests {
             &mem(CompareExchange, 8, 4),
             &mem(CompareExchange, 8, 4)
         ));
+        // A compare-exchange that fails only reads.
+        let failing = Op {
+            fails: true,
+            ..mem(CompareExchange, 8, 4)
+        };
+        assert!(!dependent(&failing, &failing));
+        assert!(!dependent(&failing, &mem(Read, 8, 4)));
+        assert!(dependent(&failing, &mem(CompareExchange, 8, 4)));
+        assert!(dependent(&failing, &mem(Write, 10, 1)));
         assert!(dependent(&mem(Wait, 8, 4), &mem(Notify, 8, 4)));
         assert!(!dependent(&mem(Wait, 8, 4), &mem(Notify, 12, 4)));
         assert!(dependent(&mem(Grow, 0, 0), &mem(Read, 100, 1)));

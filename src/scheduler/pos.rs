@@ -78,7 +78,10 @@ fn footprint(op: &Op) -> Option<((u64, u64), bool)> {
     let OpKind::Memory(kind) = op.kind else {
         return None;
     };
-    let writes = !matches!(kind, AccessKind::Read | AccessKind::Fence);
+    // A compare-exchange that will fail only reads.
+    let reads_only = matches!(kind, AccessKind::Read | AccessKind::Fence)
+        || (kind == AccessKind::CompareExchange && op.fails);
+    let writes = !reads_only;
     Some(((op.addr, op.len.max(1)), writes))
 }
 
