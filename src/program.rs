@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::{hooks, wasi, ThreadData};
-use interlace_guest_sdk::abi::{self, SiteTable};
+use interlace_guest_sdk::abi::{self, SiteTable, JOIN_FUNCTIONS};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::{Config, Engine, ExternType, FuncType, Linker, MemoryType, Module};
@@ -54,17 +54,6 @@ fn allocator_sites(sites: &SiteTable) -> Vec<bool> {
         .map(|s| s.library && files.get(s.file as usize) == Some(&true))
         .collect()
 }
-
-/// wasi-libc's join functions: their reads of the joined thread's state
-/// are the join (see [`crate::Op::join`]).
-const JOIN_FUNCTIONS: &[&str] = &[
-    "__pthread_timedjoin_np",
-    "__pthread_join",
-    "pthread_join",
-    "__pthread_tryjoin_np",
-    "pthread_tryjoin_np",
-    "pthread_timedjoin_np",
-];
 
 fn join_sites(sites: &SiteTable) -> Vec<bool> {
     let funcs: Vec<bool> = sites

@@ -171,6 +171,19 @@ pub struct Site {
     pub library: bool,
 }
 
+/// wasi-libc's join functions: their reads of the joined thread's state
+/// (plain `volatile` loads) are the join, which DPOR treats as a
+/// synchronisation only. The instrumenter keeps their plain accesses even
+/// with [`Granularity::AtomicsOnly`], or the join would go unseen.
+pub const JOIN_FUNCTIONS: &[&str] = &[
+    "__pthread_timedjoin_np",
+    "__pthread_join",
+    "pthread_join",
+    "__pthread_tryjoin_np",
+    "pthread_tryjoin_np",
+    "pthread_timedjoin_np",
+];
+
 /// Path fragments of library sources: Rust's std/core/alloc (built under
 /// `/rustc/<hash>/library`) and wasi-libc (`wasisdk://...`).
 pub const LIBRARY_PATHS: &[&str] = &[

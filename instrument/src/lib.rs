@@ -220,7 +220,11 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                     placed: &mut placed,
                 },
                 &hooks,
-                config.granularity,
+                if abi::JOIN_FUNCTIONS.contains(&name.as_str()) {
+                    Granularity::All
+                } else {
+                    config.granularity
+                },
                 func_index,
                 &mut table.sites,
             );
