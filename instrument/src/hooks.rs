@@ -69,9 +69,7 @@ impl Hooks {
             lock: None,
         }
     }
-}
 
-impl Hooks {
     /// Adds the [`abi::LOCK`] import for `lock_contended`.
     pub(crate) fn add_lock(&mut self, module: &mut Module, lock_contended: FunctionId) {
         let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);

@@ -194,21 +194,16 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         }
         let func_index = table.funcs.len() as u32;
         let before = table.sites.len();
-        let replaced = match hooks.lock {
-            Some((lock, target)) if target == id => {
-                passes::replace_lock_contended(
-                    &mut module,
-                    id,
-                    lock,
-                    shared,
-                    func_index,
-                    &mut table.sites,
-                );
-                true
-            }
-            _ => false,
-        };
-        if !replaced {
+        if let Some((lock, _)) = hooks.lock.filter(|&(_, target)| target == id) {
+            passes::replace_lock_contended(
+                &mut module,
+                id,
+                lock,
+                shared,
+                func_index,
+                &mut table.sites,
+            );
+        } else {
             passes::rewrite_function(
                 &mut module,
                 id,

@@ -273,9 +273,9 @@ impl ExecState {
         self.pending[tid.0 as usize] = op;
         self.threads[tid.0 as usize].status = Status::Locking { addr: op.addr };
         self.locking += 1;
-        self.lock_waiters();
-        let current = self.runnable.contains(&tid).then_some(tid);
-        !self.next_step(current) || self.current != tid
+        // next_step makes it runnable or not; whether it can go on at once:
+        let free = super::memory::read_u32(&self.memory, op.addr) == Some(0);
+        !self.next_step(free.then_some(tid)) || self.current != tid
     }
 
     /// Thread `tid` was chosen to take the mutex: it runs on.
@@ -290,7 +290,7 @@ impl ExecState {
         for &t in &self.runnable {
             let op = &mut self.pending[t.0 as usize];
             if op.kind == OpKind::Memory(AccessKind::CompareExchange) {
-                op.fails = super::memory::read_uint(&self.memory, op.addr, op.len.min(8))
+                op.fails = super::memory::read_uint(&self.memory, op.addr, op.len)
                     .is_some_and(|v| v != op.src);
             }
         }

@@ -71,6 +71,32 @@ fn call(func: FunctionId) -> Instr {
     Instr::Call(ir::Call { func })
 }
 
+/// Appends a site at `loc` of function `func` (source line and library
+/// flag are filled in later from DWARF); returns its id.
+fn push_site(
+    sites: &mut Vec<Site>,
+    kind: AccessKind,
+    size: u32,
+    atomic: bool,
+    offset: u64,
+    func: u32,
+    loc: InstrLocId,
+) -> u32 {
+    sites.push(Site {
+        kind,
+        size,
+        atomic,
+        offset,
+        func,
+        code_offset: loc.data(),
+        file: NO_FILE,
+        line: 0,
+        column: 0,
+        library: false,
+    });
+    (sites.len() - 1) as u32
+}
+
 /// Rewrites function `id`, appending its sites to `sites`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn rewrite_function(
@@ -150,19 +176,7 @@ impl Rewriter<'_, '_, '_> {
         offset: u64,
         loc: InstrLocId,
     ) -> u32 {
-        self.sites.push(Site {
-            kind,
-            size,
-            atomic,
-            offset,
-            func: self.func_index,
-            code_offset: loc.data(),
-            file: NO_FILE,
-            line: 0,
-            column: 0,
-            library: false,
-        });
-        (self.sites.len() - 1) as u32
+        push_site(self.sites, kind, size, atomic, offset, self.func_index, loc)
     }
 
     fn local(&mut self, ty: ValType, slot: usize) -> LocalId {
@@ -176,31 +190,31 @@ impl Rewriter<'_, '_, '_> {
         let mut new: Vec<(Instr, InstrLocId)> = Vec::with_capacity(old.len());
         // std's `Mutex::lock()`: a compare-exchange, then, a few
         // instructions on, the call of `lock_contended` if it failed.
-        let lock_attempts: Vec<bool> = (0..old.len())
-            .map(|k| {
-                let Some((_, target)) = self.hooks.lock else {
-                    return false;
-                };
-                matches!(&old[k].0, Instr::Cmpxchg(c) if c.memory == self.shared)
-                    && old[k + 1..old.len().min(k + 10)]
-                        .iter()
-                        .map(|(i, _)| i)
-                        .take_while(|i| {
-                            matches!(
-                                i,
-                                Instr::Unop(_)
-                                    | Instr::Binop(_)
-                                    | Instr::Const(_)
-                                    | Instr::LocalGet(_)
-                                    | Instr::LocalSet(_)
-                                    | Instr::LocalTee(_)
-                                    | Instr::BrIf(_)
-                                    | Instr::Call(_)
-                            )
-                        })
-                        .any(|i| matches!(i, Instr::Call(c) if c.func == target))
-            })
-            .collect();
+        let lock_attempts: Vec<bool> = match self.hooks.lock {
+            None => vec![],
+            Some((_, target)) => (0..old.len())
+                .map(|k| {
+                    matches!(&old[k].0, Instr::Cmpxchg(c) if c.memory == self.shared)
+                        && old[k + 1..old.len().min(k + 10)]
+                            .iter()
+                            .map(|(i, _)| i)
+                            .take_while(|i| {
+                                matches!(
+                                    i,
+                                    Instr::Unop(_)
+                                        | Instr::Binop(_)
+                                        | Instr::Const(_)
+                                        | Instr::LocalGet(_)
+                                        | Instr::LocalSet(_)
+                                        | Instr::LocalTee(_)
+                                        | Instr::BrIf(_)
+                                        | Instr::Call(_)
+                                )
+                            })
+                            .any(|i| matches!(i, Instr::Call(c) if c.func == target))
+                })
+                .collect(),
+        };
         for (k, (instr, loc)) in old.into_iter().enumerate() {
             for child in children(&instr) {
                 self.rewrite(func, child);
@@ -236,7 +250,9 @@ impl Rewriter<'_, '_, '_> {
                     emit(local_tee(addr));
                     emit(i32_const(id));
                     match (kind, above.first(), self.hooks.lock) {
-                        (AccessKind::CompareExchange, _, Some((lock, _))) if lock_attempts[k] => {
+                        (AccessKind::CompareExchange, _, Some((lock, _)))
+                            if lock_attempts.get(k) == Some(&true) =>
+                        {
                             // Taken when the mutex is free (see abi::LOCK).
                             emit(call(lock));
                         }
@@ -348,19 +364,15 @@ pub(crate) fn replace_lock_contended(
         .instrs
         .first()
         .map_or_else(InstrLocId::default, |&(_, loc)| loc);
-    sites.push(Site {
-        kind: AccessKind::ReadModifyWrite,
-        size: 4,
-        atomic: true,
-        offset: 0,
-        func: func_index,
-        code_offset: loc.data(),
-        file: NO_FILE,
-        line: 0,
-        column: 0,
-        library: false,
-    });
-    let site = (sites.len() - 1) as u32;
+    let site = push_site(
+        sites,
+        AccessKind::ReadModifyWrite,
+        4,
+        true,
+        0,
+        func_index,
+        loc,
+    );
     func.block_mut(entry).instrs = vec![
         (local_get(this), loc),
         (i32_const(site), loc),
