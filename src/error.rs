@@ -19,6 +19,9 @@ pub enum ErrorKind {
     Engine,
     /// Reading or writing a file failed.
     Io,
+    /// The program needs more than a limit of the tool allows (threads):
+    /// not a verdict on the program; the message names the option to raise.
+    ToolLimit,
 }
 
 /// A typed error with a message that says what is wrong and what to do.

@@ -8,19 +8,29 @@ use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
 use crate::scheduler::{
     Coverage, DeepeningDpor, DporPool, DporScheduler, MarkerPoints, MarkerScheduler, MarkerStep,
-    PctScheduler, PosScheduler, RandomScheduler, ReplayScheduler, RoundRobinScheduler, Scheduler,
-    UniformScheduler, WARMUP,
+    PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler, ReplayScheduler,
+    RoundRobinScheduler, Scheduler, UniformScheduler,
 };
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// Default `--iterations`.
-pub const DEFAULT_ITERATIONS: u64 = 1000;
+/// Default `--iterations`: twice the latest find of the default portfolio
+/// on the corpus of real bugs (crossbeam-channel's list-channel bugs, at
+/// execution 622), so that a bug one member finds at its ~500th execution
+/// is still found; a correct program of the corpus takes 1-2 s.
+pub const DEFAULT_ITERATIONS: u64 = 2000;
 
 /// What to explore with.
 #[derive(Clone, Debug)]
 pub enum Strategy {
-    /// Random walk that preempts at visible operations (the default; see
+    /// The default: random, POS, PCT depth 2 and PCT depth 3 sharing the
+    /// budget, execution `i` run by member `i mod 4` (see
+    /// [`PortfolioScheduler`]).
+    Portfolio {
+        /// Seed; member `j` uses `seed + j`.
+        seed: u64,
+    },
+    /// Random walk that preempts at visible operations (see
     /// [`RandomScheduler`]).
     Random {
         /// Seed; execution `i` uses stream `i` of it.
@@ -63,6 +73,10 @@ pub enum Strategy {
 impl Strategy {
     fn scheduler(&self, iterations: u64) -> (Box<dyn Scheduler>, Option<u64>) {
         match *self {
+            Strategy::Portfolio { seed } => (
+                Box::new(PortfolioScheduler::new(seed, iterations)),
+                Some(seed),
+            ),
             Strategy::Random { seed } => {
                 (Box::new(RandomScheduler::new(seed, iterations)), Some(seed))
             }
@@ -144,6 +158,10 @@ pub struct ExploreReport {
     pub coverage: Option<Coverage>,
     /// Wall time of the exploration (excluding compilation).
     pub elapsed: Duration,
+    /// For a portfolio: executions each member ran, in member order.
+    pub members: Vec<(&'static str, u64)>,
+    /// For a portfolio: the member whose execution failed.
+    pub found_by: Option<&'static str>,
 }
 
 fn run_one(program: &Program, scheduler: Box<dyn Scheduler>, cfg: &RunConfig) -> Result<Execution> {
@@ -208,7 +226,7 @@ impl Tally {
 }
 
 /// [`explore_with_progress`] on `jobs` OS threads. A sampling strategy
-/// (random, pct, pos, uniform) runs its first [`WARMUP`] executions here, then
+/// (portfolio, random, pct, pos, uniform) runs its warm-up ([`crate::scheduler::WARMUP`] executions per member) here, then
 /// hands execution `i` to whichever thread is free; execution `i` depends
 /// only on the seed, `i` and the warm-up, and the report is the first
 /// failing execution by index, so the result is the same for any `jobs`.
@@ -223,7 +241,7 @@ pub fn explore_parallel(
 }
 
 /// One deterministic slice of an exploration (`--shard k/N`): the warm-up,
-/// then the executions `WARMUP + k`, `WARMUP + k + N`, ... The slices of
+/// then the executions `W + k`, `W + k + N`, ... (W: the warm-up).  The slices of
 /// `0..N` together run every execution once; `interlace-wasm merge` adds
 /// their reports up to what one run would have said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,10 +290,11 @@ pub fn explore_sharded(
         scheduler = Box::new(MarkerPoints::new(scheduler));
     }
     let name = scheduler.name();
+    let warmup = scheduler.warmup();
     let mut tally = Tally::default();
     let mut index = 0;
     loop {
-        if (jobs > 1 || shard.is_some()) && index >= WARMUP && index < cfg.iterations {
+        if (jobs > 1 || shard.is_some()) && index >= warmup && index < cfg.iterations {
             let Some(base) = scheduler.fork(index) else {
                 return Err(Error::new(
                     ErrorKind::BadSchedule,
@@ -283,7 +302,11 @@ pub fn explore_sharded(
                 ));
             };
             let slice = shard.unwrap_or(Shard { index: 0, count: 1 });
-            let split = Split { jobs, slice };
+            let split = Split {
+                jobs,
+                slice,
+                warmup,
+            };
             run_parallel(program, cfg, base, split, &mut tally, start, progress)?;
             break;
         }
@@ -311,7 +334,18 @@ pub fn explore_sharded(
             break;
         }
     }
-    report(program, cfg, name, seed, tally, scheduler.coverage(), start)
+    let members = match scheduler.member(0) {
+        Some(_) => PortfolioScheduler::shares(tally.executions),
+        None => vec![],
+    };
+    let found_by = tally
+        .failure
+        .as_ref()
+        .and_then(|(i, _)| scheduler.member(*i));
+    let mut report = report(program, cfg, name, seed, tally, scheduler.coverage(), start)?;
+    report.members = members;
+    report.found_by = found_by;
+    Ok(report)
 }
 
 /// The report of an exploration: the failing execution, if any, recorded as
@@ -363,6 +397,8 @@ fn report(
             .collect(),
         coverage,
         elapsed: start.elapsed(),
+        members: vec![],
+        found_by: None,
     })
 }
 
@@ -455,15 +491,21 @@ fn explore_dpor_parallel(
 struct Split {
     jobs: usize,
     slice: Shard,
+    /// Executions run before the split.
+    warmup: u64,
 }
 
-/// Runs the executions of `slice` from [`WARMUP`] to `cfg.iterations` on
+/// Runs the executions of `slice` from the warm-up's end to `cfg.iterations` on
 /// `jobs` threads, each from a fork of `base`, up to the first failing index.
 fn run_parallel(
     program: &Program,
     cfg: &ExploreConfig,
     base: Box<dyn Scheduler + Send>,
-    Split { jobs, slice }: Split,
+    Split {
+        jobs,
+        slice,
+        warmup,
+    }: Split,
     tally: &mut Tally,
     start: Instant,
     progress: &mut dyn FnMut(&Progress),
@@ -480,7 +522,7 @@ fn run_parallel(
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 scope.spawn(|| loop {
-                    let i = WARMUP + slice.index + next.fetch_add(1, SeqCst) * slice.count;
+                    let i = warmup + slice.index + next.fetch_add(1, SeqCst) * slice.count;
                     if i >= cfg.iterations || i > first_failure.load(SeqCst) {
                         return;
                     }

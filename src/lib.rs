@@ -102,7 +102,7 @@ pub use explore::{
 };
 pub use html::render_html;
 pub use interlace_guest_sdk::abi::SiteTable;
-pub use minimise::{minimise, Minimised, MAX_MINIMISE_RUNS};
+pub use minimise::{minimise, same_failure, Minimised, MAX_MINIMISE_RUNS};
 pub use op::{Op, OpKind, ThreadId};
 pub use outcome::{Execution, Failure, FailureKind};
 pub use program::Program;

@@ -3,7 +3,7 @@
 //! still fails the same way.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::outcome::{Execution, Failure, FailureKind};
+use crate::outcome::{Execution, FailureKind};
 use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
@@ -51,10 +51,22 @@ pub struct Minimised {
     pub runs: usize,
 }
 
-fn same_failure(a: &Option<Failure>, b: &Option<Failure>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            a.kind == b.kind && (a.kind == FailureKind::Deadlock || a.message == b.message)
+/// The same failure: the same kind, at the same places (see
+/// [`Execution::places`]), and the same message where the message is the
+/// program's own (a panic, a trap, an exit status); a deadlock's, livelock's
+/// or step bound's message names addresses, which allocation order moves.
+/// Two executions that "did not terminate" for different reasons (the real
+/// spin against one in a lock whose holder a shorter schedule starves) are
+/// told apart by their places.
+pub fn same_failure(a: &Execution, b: &Execution) -> bool {
+    match (&a.failure, &b.failure) {
+        (Some(x), Some(y)) => {
+            x.kind == y.kind
+                && a.places == b.places
+                && (matches!(
+                    x.kind,
+                    FailureKind::Deadlock | FailureKind::Livelock | FailureKind::StepBound
+                ) || x.message == y.message)
         }
         _ => false,
     }
@@ -111,7 +123,7 @@ pub fn minimise(program: &Program, schedule: &ScheduleFile, base: &RunConfig) ->
             *runs += 1;
             let (execution, taken) =
                 run_switches(program, SwitchScheduler::from_switches(candidate), &cfg)?;
-            Ok(same_failure(&execution.failure, &original.failure).then_some((execution, taken)))
+            Ok(same_failure(&execution, &original).then_some((execution, taken)))
         };
     // First the smallest subsets of the switches (a lost update needs one
     // preemption, but removing any one of three may break it), ...
@@ -194,7 +206,7 @@ pub fn minimise(program: &Program, schedule: &ScheduleFile, base: &RunConfig) ->
     );
     minimised.strategy = format!("{} (minimised)", schedule.strategy);
     let execution = crate::explore::replay(program, &minimised, base)?;
-    if !same_failure(&execution.failure, &original.failure) {
+    if !same_failure(&execution, &original) {
         return Err(Error::new(
             ErrorKind::Divergence,
             "nondeterminism: the minimised schedule does not replay; please report this as an interlace-wasm bug",

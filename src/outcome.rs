@@ -14,7 +14,11 @@ pub(crate) enum End {
         message: String,
     },
     Deadlock(Vec<(ThreadId, String)>),
+    /// Every thread that can run spins on memory no thread will change.
+    Livelock(Vec<(ThreadId, String)>),
     StepBound(u64),
+    /// A limit of the tool (threads), not the program's failure: exit 2.
+    ToolLimit(String),
     Timeout(u64),
     HostError(String),
     /// The scheduler gave up on the execution (e.g. DPOR: sleep-set blocked).
@@ -33,6 +37,9 @@ pub enum FailureKind {
     Exit,
     /// No thread can run and some wait forever.
     Deadlock,
+    /// Every thread that can run spins, re-reading memory that no thread
+    /// will change (fair schedules only: the others had their turns).
+    Livelock,
     /// The execution passed `--max-steps` scheduling points.
     StepBound,
     /// The execution ran longer than `--timeout` in wall time without ending
@@ -51,6 +58,7 @@ impl FailureKind {
             FailureKind::Trap => "trap",
             FailureKind::Exit => "non-zero exit",
             FailureKind::Deadlock => "deadlock",
+            FailureKind::Livelock => "livelock",
             FailureKind::StepBound => "did not terminate",
             FailureKind::Timeout => "timeout",
             FailureKind::DataRace => "data race",
@@ -101,6 +109,12 @@ pub struct Execution {
     pub abandoned: bool,
     /// Data races found (with `--races`), distinct by their pair of sites.
     pub races: Vec<crate::runtime::races::Race>,
+    /// Where the failure happened, as instrumentation sites, ascending: the
+    /// failing thread's last scheduling point for a trap or panic, where
+    /// each blocked thread waits for a deadlock, where each thread spins for
+    /// a livelock or an execution cut by the step bound. A minimised
+    /// schedule must fail at the same places.
+    pub places: Vec<u32>,
 }
 
 /// The panic message a Rust guest printed to stderr, if any.
@@ -122,13 +136,35 @@ pub(crate) fn panic_message(stderr: &[u8]) -> Option<String> {
     Some(lines.join("\n").trim_end().to_string())
 }
 
+/// The failed C `assert` wasi-libc printed to stderr before it aborted
+/// (`Assertion failed: total == 2 (app.c: main: 31)`), as
+/// `assertion failed: total == 2 at app.c:31 in main`.
+pub(crate) fn c_assertion(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("Assertion failed: "))?;
+    let body = line.strip_prefix("Assertion failed: ")?.trim_end();
+    let open = body.rfind(" (")?;
+    let (expr, place) = (&body[..open], body[open + 2..].strip_suffix(')')?);
+    let mut parts = place.rsplitn(3, ": ");
+    let (line_no, func, file) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(format!(
+        "assertion failed: {expr} at {file}:{line_no} in {func}"
+    ))
+}
+
 pub(crate) fn failure_of(end: &End, stderr: &[u8]) -> Option<Failure> {
     let (kind, thread, message) = match end {
         End::Exit(0) | End::Abandoned => return None,
         End::Exit(code) => (FailureKind::Exit, None, format!("the program exited with status {code}")),
         End::Trap { thread, message } => match panic_message(stderr) {
             Some(p) => (FailureKind::Panic, Some(*thread), p),
-            None => (FailureKind::Trap, Some(*thread), message.clone()),
+            None => match c_assertion(stderr) {
+                Some(a) => (FailureKind::Trap, Some(*thread), a),
+                None => (FailureKind::Trap, Some(*thread), message.clone()),
+            },
         },
         End::Deadlock(waiting) => {
             let who: Vec<String> = waiting.iter().map(|(t, what)| format!("{t} {what}")).collect();
@@ -138,6 +174,14 @@ pub(crate) fn failure_of(end: &End, stderr: &[u8]) -> Option<Failure> {
                 format!("no thread can run: {}", who.join(", "))
             };
             (FailureKind::Deadlock, None, msg)
+        }
+        End::Livelock(spinning) => {
+            let who: Vec<String> = spinning.iter().map(|(t, what)| format!("{t} {what}")).collect();
+            (
+                FailureKind::Livelock,
+                None,
+                format!("{}; no other thread can run", who.join("; ")),
+            )
         }
         End::StepBound(n) => (
             FailureKind::StepBound,
@@ -149,11 +193,32 @@ pub(crate) fn failure_of(end: &End, stderr: &[u8]) -> Option<Failure> {
             None,
             format!("ran for more than {s} s of wall time without finishing (a loop with no shared-memory access?)"),
         ),
-        End::HostError(m) => (FailureKind::Trap, None, m.clone()),
+        End::HostError(m) | End::ToolLimit(m) => (FailureKind::Trap, None, m.clone()),
     };
     Some(Failure {
         kind,
         thread,
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_c_assert_becomes_the_headline() {
+        let stderr = b"some output\nAssertion failed: total == 2 (app.c: main: 31)\n";
+        assert_eq!(
+            c_assertion(stderr).as_deref(),
+            Some("assertion failed: total == 2 at app.c:31 in main")
+        );
+        // A colon in the expression or path does not confuse it.
+        let stderr = b"Assertion failed: a ? b : c (dir/x.c: f: 7)\n";
+        assert_eq!(
+            c_assertion(stderr).as_deref(),
+            Some("assertion failed: a ? b : c at dir/x.c:7 in f")
+        );
+        assert_eq!(c_assertion(b"no assertion here\n"), None);
+    }
 }

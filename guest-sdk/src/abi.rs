@@ -41,7 +41,9 @@ pub const NOTIFY: &str = "notify";
 /// `Mutex::lock_contended`), and the body of `lock_contended` (then storing
 /// 1). Contention is so modelled as blocking, as loom and GenMC model a
 /// mutex, instead of std's failed attempt, spin, swap, futex wait and wake,
-/// whose every order would otherwise be an interleaving of its own.
+/// whose every order would otherwise be an interleaving of its own. The
+/// same for wasi-libc's `pthread_mutex_lock` on a normal mutex (then
+/// storing `EBUSY` in `_m_lock`, the mutex's second word).
 pub const LOCK: &str = "lock";
 /// `spawn(func: i32, arg: i32, stack_top: i32, tls_block: i32) -> i32`: starts
 /// a guest-sdk lightweight thread that runs [`THREAD_ENTRY`]`(func, arg)` with
@@ -185,9 +187,12 @@ pub const JOIN_FUNCTIONS: &[&str] = &[
 ];
 
 /// Path fragments of library sources: Rust's std/core/alloc (built under
-/// `/rustc/<hash>/library`) and wasi-libc (`wasisdk://...`).
+/// `/rustc/<hash>/library`), the sysroot's own dependencies (libtest's
+/// getopts, std's hashbrown...: `/rust/deps/<crate>-<version>`) and
+/// wasi-libc (`wasisdk://...`).
 pub const LIBRARY_PATHS: &[&str] = &[
     "/rustc/",
+    "/rust/deps/",
     "/library/std/",
     "/library/core/",
     "/library/alloc/",

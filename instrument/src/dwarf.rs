@@ -25,6 +25,44 @@ pub(crate) struct Locator<'a> {
     ctx: Option<addr2line::Context<Slice<'a>>>,
     /// The same sections for reading variables (the context keeps its own).
     dwarf: Option<gimli::Dwarf<Slice<'a>>>,
+    /// Code ranges of library compile units, sorted (see [`library_unit`]).
+    library_ranges: Vec<(u64, u64)>,
+}
+
+/// Whether a compile unit is library code, told by its name *or* its
+/// compilation directory. File names alone do not tell: wasi-libc's units
+/// name their files relative to `wasisdk://.../musl` (`src/thread/...`),
+/// which a C guest's line table shows as they are; Rust's sysroot crates
+/// (std, and libtest with its dependencies such as getopts) are all built
+/// in `/rustc/<hash>`. A program's own dependencies from crates.io are
+/// built in the program's directory: program code, as they should be.
+fn library_unit(name: Option<&str>, comp_dir: Option<&str>) -> bool {
+    name.is_some_and(is_library_path) || comp_dir.is_some_and(is_library_path)
+}
+
+fn library_ranges(dwarf: &gimli::Dwarf<Slice<'_>>) -> Vec<(u64, u64)> {
+    let mut ranges = vec![];
+    let mut headers = dwarf.units();
+    while let Ok(Some(header)) = headers.next() {
+        let Ok(unit) = dwarf.unit(header) else {
+            continue;
+        };
+        let name = unit.name.and_then(|n| n.to_string().ok());
+        let comp_dir = unit.comp_dir.and_then(|n| n.to_string().ok());
+        if !library_unit(name, comp_dir) {
+            continue;
+        }
+        let Ok(mut it) = dwarf.unit_ranges(&unit) else {
+            continue;
+        };
+        while let Ok(Some(r)) = it.next() {
+            if r.begin < r.end {
+                ranges.push((r.begin, r.end));
+            }
+        }
+    }
+    ranges.sort_unstable();
+    ranges
 }
 
 impl<'a> Locator<'a> {
@@ -42,6 +80,7 @@ impl<'a> Locator<'a> {
             return Locator {
                 ctx: None,
                 dwarf: None,
+                library_ranges: vec![],
             };
         }
         let load = || {
@@ -51,7 +90,25 @@ impl<'a> Locator<'a> {
             .ok()
         };
         let ctx = load().and_then(|d| addr2line::Context::from_dwarf(d).ok());
-        Locator { ctx, dwarf: load() }
+        let dwarf = load();
+        let library_ranges = dwarf.as_ref().map(library_ranges).unwrap_or_default();
+        Locator {
+            ctx,
+            dwarf,
+            library_ranges,
+        }
+    }
+
+    /// Whether `offset` lies in a library compile unit.
+    fn in_library_unit(&self, offset: u64) -> bool {
+        let i = self
+            .library_ranges
+            .partition_point(|&(begin, _)| begin <= offset);
+        self.library_ranges[..i]
+            .iter()
+            .rev()
+            .take(4)
+            .any(|&(begin, end)| begin <= offset && offset < end)
     }
 
     /// Whether the module has debug info at all.
@@ -75,7 +132,15 @@ impl<'a> Locator<'a> {
                 }
             }
         }
-        let user = chain.iter().position(|(f, _, _)| !is_library_path(f));
+        // In a library unit (wasi-libc, Rust's sysroot) every frame is
+        // library code, whatever its file is called; elsewhere a frame is
+        // the program's unless its path says otherwise (std inlined into
+        // the program's function).
+        let user = if self.in_library_unit(offset) {
+            None
+        } else {
+            chain.iter().position(|(f, _, _)| !is_library_path(f))
+        };
         let (i, library) = match user {
             Some(i) => (i, false),
             None => (0, true),
@@ -117,7 +182,8 @@ impl Locator<'_> {
             let Some(cu_name) = unit.name.and_then(|n| n.to_string().ok()) else {
                 continue;
             };
-            if !is_library_path(cu_name) {
+            let comp_dir = unit.comp_dir.and_then(|n| n.to_string().ok());
+            if !library_unit(Some(cu_name), comp_dir) {
                 continue;
             }
             let wanted: Vec<&str> = BOOKKEEPING

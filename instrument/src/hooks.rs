@@ -22,6 +22,9 @@ pub(crate) struct Hooks {
     /// Host import [`abi::LOCK`] and std's `Mutex::lock_contended` it stands
     /// for, when the module has that function.
     pub lock: Option<(FunctionId, FunctionId)>,
+    /// The same import and wasi-libc's `pthread_mutex_lock` it models for
+    /// normal mutexes, when the module has that function.
+    pub pthread_lock: Option<(FunctionId, FunctionId)>,
 }
 
 impl Hooks {
@@ -67,14 +70,29 @@ impl Hooks {
             notify,
             marker_id: None,
             lock: None,
+            pthread_lock: None,
         }
     }
 
     /// Adds the [`abi::LOCK`] import for `lock_contended`.
     pub(crate) fn add_lock(&mut self, module: &mut Module, lock_contended: FunctionId) {
-        let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);
-        let import = module.add_import_func(abi::IMPORT_MODULE, abi::LOCK, ty).0;
+        let import = self.lock_import(module);
         self.lock = Some((import, lock_contended));
+    }
+
+    /// Adds the [`abi::LOCK`] import for wasi-libc's `pthread_mutex_lock`.
+    pub(crate) fn add_pthread_lock(&mut self, module: &mut Module, mutex_lock: FunctionId) {
+        let import = self.lock_import(module);
+        self.pthread_lock = Some((import, mutex_lock));
+    }
+
+    /// The [`abi::LOCK`] import, added once.
+    fn lock_import(&mut self, module: &mut Module) -> FunctionId {
+        if let Some((import, _)) = self.lock.or(self.pthread_lock) {
+            return import;
+        }
+        let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);
+        module.add_import_func(abi::IMPORT_MODULE, abi::LOCK, ty).0
     }
 }
 

@@ -168,6 +168,17 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
     if let Some(id) = lock_contended {
         hooks.add_lock(&mut module, id);
     }
+    let pthread_lock = module.funcs.iter_local().find_map(|(id, f)| {
+        let name = module.funcs.get(id).name.as_deref()?;
+        let ty = module.types.get(f.ty());
+        (passes::is_pthread_mutex_lock(name)
+            && ty.params() == [walrus::ValType::I32]
+            && ty.results() == [walrus::ValType::I32])
+        .then_some(id)
+    });
+    if let Some(id) = pthread_lock {
+        hooks.add_pthread_lock(&mut module, id);
+    }
     let locator = dwarf::Locator::new(&sections);
     let code_start = sections
         .iter()
@@ -223,6 +234,16 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                 func_index,
                 &mut table.sites,
             );
+            if let Some((lock, _)) = hooks.pthread_lock.filter(|&(_, target)| target == id) {
+                passes::model_pthread_lock(
+                    &mut module,
+                    id,
+                    lock,
+                    shared,
+                    func_index,
+                    &mut table.sites,
+                );
+            }
         }
         if table.sites.len() > before {
             table.funcs.push(FuncInfo {

@@ -19,8 +19,11 @@ const DEFAULT_PCT_DEPTH: u32 = 3;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum StrategyArg {
+    /// The default: random, pos, pct (depth 2) and pct (depth 3) share the
+    /// budget, execution i run by member i mod 4.
+    Portfolio,
     /// Random walk that preempts at visible operations: atomics, thread events,
-    /// and memory more than one thread touched (the default).
+    /// and memory more than one thread touched.
     Random,
     /// Uniform random choice at every scheduling point (a baseline).
     Uniform,
@@ -45,7 +48,7 @@ enum PointsArg {
 #[derive(Args)]
 pub struct ExploreOptions {
     /// Exploration strategy.
-    #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
+    #[arg(long, value_enum, default_value_t = StrategyArg::Portfolio)]
     strategy: StrategyArg,
     /// Seed of a random strategy: the same seed explores the same executions.
     #[arg(long, default_value_t = 0)]
@@ -175,7 +178,7 @@ impl ExploreOptions {
             );
         }
         if self.shard.is_some() && matches!(self.strategy, StrategyArg::Dpor) {
-            anyhow::bail!("--shard applies to --strategy random, pct, pos and uniform; DPOR splits its tree with --jobs on one machine");
+            anyhow::bail!("--shard applies to --strategy portfolio, random, pct, pos and uniform; DPOR splits its tree with --jobs on one machine");
         }
         if self.jobs > 1
             && matches!(self.strategy, StrategyArg::Dpor)
@@ -199,6 +202,7 @@ impl ExploreOptions {
             anyhow::bail!("--split-library applies to --strategy dpor only");
         }
         let strategy = match self.strategy {
+            StrategyArg::Portfolio => Strategy::Portfolio { seed: self.seed },
             StrategyArg::Random => Strategy::Random { seed: self.seed },
             StrategyArg::Uniform => Strategy::Uniform { seed: self.seed },
             StrategyArg::Pos => Strategy::Pos { seed: self.seed },
@@ -269,9 +273,18 @@ fn summary(report: &ExploreReport, iterations: u64) -> String {
         None => {
             let _ = write!(
                 out,
-                "{} executions (strategy {}{seed})",
+                "{} executions (strategy {}{seed}",
                 report.executions, report.strategy
             );
+            if !report.members.is_empty() {
+                let shares: Vec<String> = report
+                    .members
+                    .iter()
+                    .map(|(name, n)| format!("{name} {n}"))
+                    .collect();
+                let _ = write!(out, ": {}", shares.join(", "));
+            }
+            out.push(')');
         }
     }
     out
@@ -396,6 +409,18 @@ pub fn verdict(
     }
     let mut out = String::new();
     let how = match (&report.coverage, report.seed) {
+        (None, Some(seed)) if !report.members.is_empty() => {
+            let shares: Vec<String> = report
+                .members
+                .iter()
+                .map(|(name, n)| format!("{name} {n}"))
+                .collect();
+            format!(
+                " (strategy {}, seed {seed}: {})",
+                report.strategy,
+                shares.join(", ")
+            )
+        }
         (None, Some(seed)) => format!(" (strategy {}, seed {seed})", report.strategy),
         _ => format!(": {}", summary(report, iterations)),
     };
@@ -404,6 +429,9 @@ pub fn verdict(
         "found a failing interleaving in execution {}{how}",
         found.index + 1
     );
+    if let Some(member) = report.found_by {
+        let _ = writeln!(out, "found by the portfolio's {member} member");
+    }
     let _ = writeln!(out, "schedule saved to {}", path.display());
     if let Some(page) = &options.html {
         let _ = writeln!(out, "interleaving drawn in {}", page.display());

@@ -117,6 +117,8 @@ pub fn explore_report(
             "count": o.count,
         })).collect::<Vec<_>>(),
         "failing_execution": report.failure.as_ref().map(|f| f.index + 1),
+        "members": report.members.iter().map(|(name, n)| json!({"strategy": name, "executions": n})).collect::<Vec<_>>(),
+        "found_by": report.found_by,
         "schedule": schedule,
         "minimised": minimised.map(|m| json!({
             "preemptions_before": m.preemptions_before,

@@ -85,6 +85,10 @@ pub struct ModuleArgs {
     /// Cut an execution after this many scheduling points and report it as not terminating.
     #[arg(long, default_value_t = interlace_wasm::runtime::DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
+    /// Threads an execution may create, main included; a program that needs
+    /// more is stopped with the tool's error (exit 2), not a verdict.
+    #[arg(long, default_value_t = interlace_wasm::runtime::DEFAULT_MAX_THREADS)]
+    pub max_threads: u32,
     /// Wall-time limit per execution in seconds (stops loops that never reach a scheduling point).
     #[arg(long, default_value_t = interlace_wasm::runtime::DEFAULT_TIMEOUT_SECS)]
     pub timeout: u64,
@@ -180,6 +184,7 @@ impl ModuleArgs {
             guest_seed: self.guest_seed,
             entry: self.entry.clone(),
             races: self.races,
+            max_threads: self.max_threads.max(1),
             ..RunConfig::default()
         })
     }

@@ -5,6 +5,7 @@ use super::park::Park;
 use super::state::{self, Entry, ExecState};
 use super::ThreadData;
 use crate::op::{Op, OpKind, ThreadId};
+use crate::outcome::End;
 use crate::program::{ALLOCATOR_SITE, JOIN_SITE};
 use interlace_guest_sdk::abi::{self, AccessKind};
 use std::sync::Arc;
@@ -174,7 +175,12 @@ async fn pass_marker(tid: ThreadId, name: Arc<str>) {
 async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
     yield_at(tid, Op::plain(OpKind::Spawn)).await;
     state::with(|st| {
-        if st.threads.len() as u32 > st.max_threads {
+        if st.threads.len() as u32 >= st.max_threads {
+            // The tool's limit, not the program's failure: stop here, exit 2.
+            let max = st.max_threads;
+            st.end_with(End::ToolLimit(format!(
+                "the program creates more than {max} threads, interlace-wasm's limit per execution; raise it with --max-threads"
+            )));
             return -6;
         }
         st.add_thread(entry).0 as i32

@@ -3,6 +3,7 @@
 //! so exactly one guest thread runs at a time and the scheduler alone picks
 //! the next one at each scheduling point.
 
+pub(crate) mod fairness;
 pub(crate) mod hooks;
 mod memory;
 mod park;
@@ -32,11 +33,11 @@ pub(crate) struct ThreadData {
 }
 
 /// Default `--max-steps`.
-pub const DEFAULT_MAX_STEPS: u64 = 2_000_000;
+pub const DEFAULT_MAX_STEPS: u64 = 50_000_000;
 /// Default `--timeout`, seconds of wall time per execution.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
 /// Default limit on threads per execution.
-pub const DEFAULT_MAX_THREADS: u32 = 1024;
+pub const DEFAULT_MAX_THREADS: u32 = 8192;
 
 /// How to run each execution.
 #[derive(Clone, Debug)]
@@ -238,6 +239,8 @@ pub fn execute(
         markers: vec![],
         thread_names: vec![],
         locking: 0,
+        fair: Default::default(),
+        fair_runnable: vec![],
         races: cfg.races.then(races::RaceDetector::default),
         value_after: None,
     });
@@ -319,10 +322,12 @@ pub fn execute(
         .expect("the loop exits only once the execution ended");
     let kind = match end {
         End::Exit(_) => FinishKind::Stopped,
-        End::Deadlock(_) => FinishKind::Deadlock,
+        End::Deadlock(_) | End::Livelock(_) => FinishKind::Deadlock,
         End::StepBound(_) => FinishKind::StepBound,
         End::Abandoned => FinishKind::Abandoned,
-        End::Trap { .. } | End::Timeout(_) | End::HostError(_) => FinishKind::Failed,
+        End::Trap { .. } | End::Timeout(_) | End::HostError(_) | End::ToolLimit(_) => {
+            FinishKind::Failed
+        }
     };
     let finish = Finish {
         kind,
@@ -330,9 +335,12 @@ pub fn execute(
         pending: &st.pending,
     };
     let divergence = st.scheduler.finish_execution(&finish);
+    let places = places_of(&end, &st);
     let scheduler = st.scheduler;
-    if let End::HostError(m) = end {
-        return (Err(Error::new(ErrorKind::Engine, m)), scheduler);
+    match end {
+        End::HostError(m) => return (Err(Error::new(ErrorKind::Engine, m)), scheduler),
+        End::ToolLimit(m) => return (Err(Error::new(ErrorKind::ToolLimit, m)), scheduler),
+        _ => {}
     }
     if let Err(d) = divergence {
         let msg = format!("the schedule does not match this execution: {}", d.0);
@@ -342,6 +350,7 @@ pub fn execute(
     let failure = failure_of(&end, &st.stderr)
         .or_else(|| (!races.is_empty()).then(|| race_failure(&races, &st.sites)));
     let execution = Execution {
+        places,
         failure,
         races,
         exit_code: if let End::Exit(c) = end {
@@ -358,6 +367,30 @@ pub fn execute(
         abandoned: end == End::Abandoned,
     };
     (Ok(execution), scheduler)
+}
+
+/// Where an execution failed (see [`Execution::places`]).
+fn places_of(end: &End, st: &ExecState) -> Vec<u32> {
+    let site = |t: usize| st.pending.get(t).and_then(|op| op.site);
+    let mut places: Vec<u32> = match end {
+        End::Trap { thread, .. } => site(thread.0 as usize).into_iter().collect(),
+        End::Deadlock(waiting) | End::Livelock(waiting) => waiting
+            .iter()
+            .filter_map(|(t, _)| site(t.0 as usize))
+            .collect(),
+        End::StepBound(_) => st
+            .runnable
+            .iter()
+            .filter_map(|t| site(t.0 as usize))
+            .collect(),
+        _ => vec![],
+    };
+    if let End::Livelock(_) = end {
+        places = st.fair.spin_sites(&st.runnable);
+    }
+    places.sort_unstable();
+    places.dedup();
+    places
 }
 
 /// The failure of an execution with data races: the first, with both lines.

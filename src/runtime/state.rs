@@ -92,6 +92,10 @@ pub(crate) struct ExecState {
     pub thread_names: Vec<Option<Arc<str>>>,
     /// Threads in [`Status::Locking`].
     pub locking: u32,
+    /// Who must let whom run first, and the spin detectors.
+    pub fair: super::fairness::Fairness,
+    /// The runnable threads fairness lets run, when not all of them.
+    pub fair_runnable: Vec<ThreadId>,
 }
 
 thread_local! {
@@ -128,6 +132,7 @@ impl ExecState {
         // The previous step has run by now: its written value is in memory.
         self.fill_value();
         let op = &self.pending[thread.0 as usize];
+        self.fair.step(thread, op);
         self.scheduler.observe(thread, op);
         if let Some(races) = &mut self.races {
             races.step(thread, op, self.steps);
@@ -214,18 +219,40 @@ impl ExecState {
             self.end = Some(End::Deadlock(waiting));
             return false;
         }
+        if let Some(spinning) = self.fair.livelock(&self.runnable) {
+            let spins = spinning
+                .into_iter()
+                .map(|(t, op)| {
+                    let value = super::memory::read_uint(&self.memory, op.addr, op.len.min(8))
+                        .map(|v| format!(" = {v}"))
+                        .unwrap_or_default();
+                    let at = crate::trace::site_location(&self.sites, op.site);
+                    (t, format!("spins at {at} reading {:#x}{value}", op.addr))
+                })
+                .collect();
+            self.end = Some(End::Livelock(spins));
+            return false;
+        }
         self.steps += 1;
         if self.steps > self.max_steps {
             self.end = Some(End::StepBound(self.max_steps));
             return false;
         }
         self.cas_outcomes();
-        let next = if self.runnable.len() == 1 && !self.choose_always {
-            self.runnable[0]
+        // Fairness first: a thread that yielded waits for the others.
+        let fair = self.fair.filter(&self.runnable, &mut self.fair_runnable);
+        let runnable: &[ThreadId] = if fair {
+            &self.fair_runnable
+        } else {
+            &self.runnable
+        };
+        let current = current.filter(|c| !fair || runnable.contains(c));
+        let next = if runnable.len() == 1 && !self.choose_always {
+            runnable[0]
         } else {
             let choice = Choice {
                 current,
-                runnable: &self.runnable,
+                runnable,
                 pending: &self.pending,
                 step: self.steps,
                 markers: &self.markers,
@@ -234,10 +261,10 @@ impl ExecState {
             match self.scheduler.choose(&choice) {
                 Some(t) => {
                     debug_assert!(
-                        self.runnable.contains(&t),
+                        runnable.contains(&t),
                         "scheduler chose a thread that cannot run"
                     );
-                    if self.runnable.len() > 1 {
+                    if runnable.len() > 1 {
                         self.decisions.push(t);
                     }
                     t
@@ -332,6 +359,7 @@ impl ExecState {
             stopping: None,
         });
         self.pending.push(Op::plain(OpKind::Start));
+        self.fair.add_thread();
         self.set_runnable(tid, true);
         tid
     }

@@ -6,6 +6,7 @@ mod dpor;
 mod marker_points;
 mod markers;
 mod pct;
+mod portfolio;
 mod pos;
 mod random;
 mod replay;
@@ -19,6 +20,7 @@ pub use dpor::{DporPool, DporScheduler, DporStats};
 pub use marker_points::MarkerPoints;
 pub use markers::{MarkerScheduler, MarkerStep};
 pub use pct::PctScheduler;
+pub use portfolio::{PortfolioScheduler, MEMBERS as PORTFOLIO_MEMBERS};
 pub use pos::PosScheduler;
 pub use random::RandomScheduler;
 
@@ -183,6 +185,16 @@ pub trait Scheduler {
     }
     /// State worth a progress line (DPOR: branches still to explore).
     fn progress_note(&self) -> Option<String> {
+        None
+    }
+    /// Executions to run on one thread before [`Scheduler::fork`] is asked
+    /// (a portfolio warms each member up).
+    fn warmup(&self) -> u64 {
+        WARMUP
+    }
+    /// For a portfolio: the member strategy that runs execution `index`.
+    fn member(&self, index: u64) -> Option<&'static str> {
+        let _ = index;
         None
     }
 }

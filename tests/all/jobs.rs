@@ -13,11 +13,19 @@ fn two_jobs_find_what_one_finds() {
     let dir = scratch("jobs");
     for (name, extra) in [
         // Found after the serial warm-up, so by the parallel phase.
-        ("counter_lost_update", vec!["--seed", "0"]),
+        (
+            "counter_lost_update",
+            vec!["--strategy", "random", "--seed", "0"],
+        ),
         ("bank_account", vec!["--strategy", "pct", "--seed", "3"]),
         ("peterson_broken", vec!["--strategy", "pos", "--seed", "1"]),
         // No failure: every execution's outcome is counted the same.
         ("atomic_counter", vec!["--iterations", "200"]),
+        // The portfolio forks each member after its own warm-up.
+        (
+            "atomic_counter",
+            vec!["--strategy", "portfolio", "--iterations", "120"],
+        ),
         (
             "mutex_counter",
             vec!["--strategy", "uniform", "--iterations", "100"],

@@ -20,7 +20,9 @@ fn explore_and_replay_reports_parse_back() {
     assert_eq!(code, 1);
     assert_eq!(v["command"], "explore");
     assert_eq!(v["verdict"], "fail");
-    assert_eq!(v["strategy"], "random");
+    assert_eq!(v["strategy"], "portfolio");
+    assert!(v["found_by"].is_string(), "{v}");
+    assert_eq!(v["members"].as_array().map(Vec::len), Some(4), "{v}");
     assert_eq!(v["failure"], Value::Null, "the failure lives in execution");
     let e = &v["execution"];
     assert_eq!(e["failure"]["kind"], "panic");

@@ -1,9 +1,12 @@
 //! One integration-test binary, a module per topic (links once on 2 cores).
 
 mod bad_input;
+mod c_guests;
+mod corpus;
 mod dpor;
 mod entries;
 mod examples;
+mod fairness;
 mod guests;
 mod html;
 mod jobs;

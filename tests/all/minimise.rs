@@ -91,3 +91,70 @@ fn a_dpor_counterexample_loses_its_switches() {
     let again = replay(&program, &m.schedule, &RunConfig::default()).unwrap();
     assert_eq!(again.failure, m.execution.failure);
 }
+
+#[test]
+fn a_minimised_deadlock_is_the_same_deadlock_at_the_same_places() {
+    // two_deadlocks can deadlock on A/B early or on C/D later; from a C/D
+    // counterexample the minimiser must never return an A/B one (same kind,
+    // different places).
+    let program = load("two_deadlocks");
+    let later = |f: &interlace_wasm::Failure| f.message.contains("two_deadlocks.rs:34");
+    let mut checked = 0;
+    for seed in 0..40 {
+        let cfg = ExploreConfig {
+            strategy: Strategy::Random { seed },
+            iterations: 500,
+            markers_only: false,
+            run: RunConfig::default(),
+        };
+        let Some(found) = explore(&program, &cfg).unwrap().failure else {
+            continue;
+        };
+        let f = found.execution.failure.as_ref().unwrap();
+        assert_eq!(f.kind, FailureKind::Deadlock);
+        if !later(f) {
+            continue;
+        }
+        let m = minimise(&program, &found.schedule, &RunConfig::default()).unwrap();
+        let g = m.execution.failure.as_ref().unwrap();
+        assert_eq!(g.kind, FailureKind::Deadlock);
+        assert!(later(g), "minimised into another deadlock: {}", g.message);
+        assert_eq!(m.execution.places, found.execution.places);
+        assert!(!m.execution.places.is_empty());
+        checked += 1;
+        if checked == 3 {
+            break;
+        }
+    }
+    assert!(checked > 0, "no seed found the later deadlock");
+}
+
+#[test]
+fn same_failure_needs_the_same_places() {
+    let program = load("two_deadlocks");
+    let run = |seed| {
+        let cfg = ExploreConfig {
+            strategy: Strategy::Pos { seed },
+            iterations: 500,
+            markers_only: false,
+            run: RunConfig::default(),
+        };
+        explore(&program, &cfg).unwrap().failure.unwrap().execution
+    };
+    let (mut early, mut late) = (None, None);
+    for seed in 0..40 {
+        let e = run(seed);
+        let msg = &e.failure.as_ref().unwrap().message;
+        if msg.contains("two_deadlocks.rs:34") {
+            late.get_or_insert(e);
+        } else {
+            early.get_or_insert(e);
+        }
+        if early.is_some() && late.is_some() {
+            break;
+        }
+    }
+    let (early, late) = (early.expect("an early deadlock"), late.expect("a late one"));
+    assert!(interlace_wasm::same_failure(&early, &early));
+    assert!(!interlace_wasm::same_failure(&early, &late));
+}

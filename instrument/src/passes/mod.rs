@@ -2,6 +2,9 @@
 //! call before each scheduling point, replace wait/notify.
 
 mod classify;
+mod pthread_lock;
+
+pub(crate) use pthread_lock::{is_pthread_mutex_lock, prepend_fast_path as model_pthread_lock};
 
 use crate::comments::MarkerLines;
 use crate::dwarf::Locator;
