@@ -84,9 +84,12 @@ pub struct Op {
     /// told by the module's line table; strategies may preempt there less.
     pub library: bool,
     /// Whether the instruction is in the memory allocator (wasi-libc's
-    /// dlmalloc). DPOR treats allocator steps as independent of everything,
-    /// as GenMC and Nidhugg model malloc: which thread allocates first
-    /// changes addresses, not what a correct program computes.
+    /// dlmalloc). DPOR treats the allocator's lock as independent of
+    /// everything, as GenMC and Nidhugg model malloc: which thread allocates
+    /// first changes addresses, not what a correct program computes. Its
+    /// plain accesses are plain library accesses: independent of library
+    /// code, dependent with the program's accesses to the same bytes (a
+    /// free racing with another thread's use is a use after free).
     pub allocator: bool,
     /// Whether it touches the C library's private thread bookkeeping (see
     /// `SiteTable::bookkeeping`: wasi-libc's thread-list and TLS-key locks),

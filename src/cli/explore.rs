@@ -266,7 +266,7 @@ fn summary(report: &ExploreReport, iterations: u64) -> String {
                 let bound = c.preemption_bound.unwrap_or_default();
                 let _ = write!(
                     out,
-                    "; complete only up to {bound} preemptions (--preemption-bound)"
+                    "; the search bounded to {bound} preemptions (--preemption-bound) ended, which is NOT a proof: with sleep sets a bounded search can skip interleavings even within the bound; drop the bound (or use --deepen) for one"
                 );
             }
         }

@@ -25,8 +25,10 @@
 //! Library code runs as blocks (see [`DporScheduler::library_blocks`]): a
 //! run of library steps between two program steps is one step of the
 //! search. Two plain library accesses are independent (the library is
-//! data-race free), and the allocator is independent of everything but its
-//! waits and notifies.
+//! data-race free), and the allocator's atomics (its lock) are independent
+//! of everything; its plain accesses are plain library accesses, so the
+//! free-list links `free` writes into a chunk race with a use of the chunk
+//! after the free (a use after free), and its waits and notifies order.
 //!
 //! With a preemption bound, a race whose reversal would exceed it is also
 //! planted at the latest earlier point where the thread could be scheduled
@@ -205,16 +207,24 @@ struct Loc {
 }
 
 /// A step independent of everything: the memory allocator's, other than
-/// blocking (see [`Op::allocator`]; a wait or notify in it still orders),
-/// and any step on the C library's thread bookkeeping (see
-/// [`Op::bookkeeping`]).
+/// its plain accesses and blocking (see [`Op::allocator`] and
+/// [`allocator_conflicts`]), and any step on the C library's thread
+/// bookkeeping (see [`Op::bookkeeping`]).
 fn independent(op: &Op) -> bool {
-    op.bookkeeping
-        || op.allocator
-            && !matches!(
-                op.kind,
-                OpKind::Memory(AccessKind::Wait | AccessKind::Notify)
-            )
+    op.bookkeeping || op.allocator && !allocator_conflicts(op)
+}
+
+/// An allocator step that still conflicts: a wait or notify (it orders),
+/// or a plain access, which is a plain library access (see
+/// [`plain_library`]): independent of the allocator's (and the rest of the
+/// library's) plain accesses, but dependent with program code on the same
+/// bytes. The free-list links `free` writes into a chunk race with another
+/// thread's use of it after the free: the use after free.
+fn allocator_conflicts(op: &Op) -> bool {
+    matches!(
+        op.kind,
+        OpKind::Memory(AccessKind::Wait | AccessKind::Notify)
+    ) || plain_library(op)
 }
 
 /// A step other threads can observe or be ordered by: an atomic access, a
@@ -1445,6 +1455,15 @@ mod tests {
             &lib(CompareExchange, true)
         ));
         assert!(!dependent(&alloc(Write), &mem(Write, 0, 4)));
+        // Its plain accesses are plain library ones: `free` writing its
+        // links into a chunk conflicts with a use of the chunk.
+        let alloc_plain = |k| Op {
+            allocator: true,
+            ..lib(k, false)
+        };
+        assert!(dependent(&alloc_plain(Write), &mem(Read, 0, 4)));
+        assert!(!dependent(&alloc_plain(Write), &alloc_plain(Write)));
+        assert!(!dependent(&alloc_plain(Write), &lib(Read, false)));
         // Blocking in the allocator still orders.
         assert!(dependent(&alloc(Wait), &mem(Notify, 0, 4)));
         // The thread bookkeeping is independent, blocking included.

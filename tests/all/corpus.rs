@@ -169,3 +169,24 @@ fn every_c_benchmark_bug_is_found_by_the_default() {
 fn no_correct_c_benchmark_is_reported() {
     check_all("corpus/c/corpus.json", c_module, false);
 }
+
+#[test]
+fn dpor_sees_a_free_racing_with_another_threads_use() {
+    // The allocator's plain writes (free's list links) used to be taken as
+    // independent of everything: DPOR then claimed "every interleaving was
+    // covered" for oneshot 0.1.11 after 8 executions, missing the use after
+    // free that random and pos find.
+    let e = entries("corpus/crates/corpus.json")
+        .into_iter()
+        .find(|e| e.name == "oneshot-0.1.11")
+        .unwrap();
+    let module = crate_module(&e);
+    let dir = scratch("corpus-dpor-oneshot");
+    let out = cli(
+        &dir,
+        &["explore", module.to_str().unwrap(), "--strategy", "dpor"],
+    );
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "{text}");
+    assert!(text.contains("FAILURE: trap"), "{text}");
+}

@@ -169,7 +169,8 @@ fn the_cli_states_what_dpor_covered() {
         ],
     );
     assert!(
-        stdout(&out).contains("complete only up to 0 preemptions"),
+        stdout(&out)
+            .contains("bounded to 0 preemptions (--preemption-bound) ended, which is NOT a proof"),
         "{}",
         stdout(&out)
     );
