@@ -233,6 +233,7 @@ fn main() {
             strategy: Strategy::Random { seed: 0 },
             iterations: 4000,
             markers_only: false,
+            time: None,
             run: RunConfig::default(),
         };
         let mut rates = vec![];
@@ -264,6 +265,7 @@ fn main() {
             },
             iterations: 100_000,
             markers_only: false,
+            time: None,
             run: RunConfig {
                 args: arg.map(|a| vec![a.to_string()]).unwrap_or_default(),
                 ..RunConfig::default()

@@ -59,6 +59,7 @@ fn main() {
                 strategy,
                 iterations,
                 markers_only: false,
+                time: None,
                 run: RunConfig::default(),
             };
             let r = explore(&program, &cfg).expect("explores");

@@ -115,6 +115,11 @@ pub struct ExploreConfig {
     pub iterations: u64,
     /// Preempt only at guest-sdk markers (`--points markers`); not with DPOR.
     pub markers_only: bool,
+    /// Stop starting executions after this much wall time (`--time`), as
+    /// well as after `iterations`. Each execution is still deterministic;
+    /// how many run depends on the machine, and the report says the time
+    /// budget ended it.
+    pub time: Option<Duration>,
     /// Per-execution settings.
     pub run: RunConfig,
 }
@@ -162,6 +167,9 @@ pub struct ExploreReport {
     pub members: Vec<(&'static str, u64)>,
     /// For a portfolio: the member whose execution failed.
     pub found_by: Option<&'static str>,
+    /// The `--time` budget ended the exploration (not the executions'
+    /// budget, nor the search space).
+    pub out_of_time: bool,
 }
 
 fn run_one(program: &Program, scheduler: Box<dyn Scheduler>, cfg: &RunConfig) -> Result<Execution> {
@@ -291,6 +299,7 @@ pub fn explore_sharded(
     }
     let name = scheduler.name();
     let warmup = scheduler.warmup();
+    let mut timed_out = false;
     let mut tally = Tally::default();
     let mut index = 0;
     loop {
@@ -307,7 +316,11 @@ pub fn explore_sharded(
                 slice,
                 warmup,
             };
-            run_parallel(program, cfg, base, split, &mut tally, start, progress)?;
+            timed_out = run_parallel(program, cfg, base, split, &mut tally, start, progress)?;
+            break;
+        }
+        if out_of_time(cfg, start) {
+            timed_out = true;
             break;
         }
         if !scheduler.next_execution() {
@@ -342,10 +355,20 @@ pub fn explore_sharded(
         .failure
         .as_ref()
         .and_then(|(i, _)| scheduler.member(*i));
-    let mut report = report(program, cfg, name, seed, tally, scheduler.coverage(), start)?;
+    let mut coverage = scheduler.coverage();
+    if let Some(c) = coverage.as_mut().filter(|_| timed_out) {
+        c.exhausted = false;
+    }
+    let mut report = report(program, cfg, name, seed, tally, coverage, start)?;
     report.members = members;
     report.found_by = found_by;
+    report.out_of_time = timed_out && report.failure.is_none();
     Ok(report)
+}
+
+/// Whether the `--time` budget is spent.
+fn out_of_time(cfg: &ExploreConfig, start: Instant) -> bool {
+    cfg.time.is_some_and(|t| start.elapsed() >= t)
 }
 
 /// The report of an exploration: the failing execution, if any, recorded as
@@ -399,6 +422,7 @@ fn report(
         elapsed: start.elapsed(),
         members: vec![],
         found_by: None,
+        out_of_time: false,
     })
 }
 
@@ -418,6 +442,7 @@ fn explore_dpor_parallel(
     use std::sync::{Arc, Mutex};
     let start = Instant::now();
     let pool = DporPool::new(jobs, cfg.iterations);
+    let dpor_timed_out = std::sync::atomic::AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let tally = Mutex::new(Tally::default());
     let coverages: Mutex<Vec<Coverage>> = Mutex::new(vec![]);
@@ -432,6 +457,11 @@ fn explore_dpor_parallel(
                             .with_pool(Arc::clone(&pool)),
                     );
                     while s.next_execution() {
+                        if out_of_time(cfg, start) {
+                            pool.stop();
+                            dpor_timed_out.store(true, SeqCst);
+                            break;
+                        }
                         let (result, back) = execute(program, s, &cfg.run);
                         s = back;
                         match result {
@@ -480,11 +510,14 @@ fn explore_dpor_parallel(
             }
         })
     });
+    let timed_out = dpor_timed_out.load(SeqCst);
     let coverage = coverage.map(|mut c| {
-        c.exhausted = tally.failure.is_none() && !pool.budget_hit();
+        c.exhausted = tally.failure.is_none() && !pool.budget_hit() && !timed_out;
         c
     });
-    report(program, cfg, "dpor", None, tally, coverage, start)
+    let mut report = report(program, cfg, "dpor", None, tally, coverage, start)?;
+    report.out_of_time = timed_out && report.failure.is_none();
+    Ok(report)
 }
 
 /// How the executions after the warm-up are spread.
@@ -509,9 +542,10 @@ fn run_parallel(
     tally: &mut Tally,
     start: Instant,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<()> {
-    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+) -> Result<bool> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
     use std::sync::Mutex;
+    let timed_out = AtomicBool::new(false);
     let next = AtomicU64::new(0);
     let first_failure = AtomicU64::new(u64::MAX);
     let done = AtomicU64::new(0);
@@ -522,6 +556,10 @@ fn run_parallel(
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 scope.spawn(|| loop {
+                    if out_of_time(cfg, start) {
+                        timed_out.store(true, SeqCst);
+                        return;
+                    }
                     let i = warmup + slice.index + next.fetch_add(1, SeqCst) * slice.count;
                     if i >= cfg.iterations || i > first_failure.load(SeqCst) {
                         return;
@@ -566,13 +604,17 @@ fn run_parallel(
     let mut results = results.into_inner().expect("not poisoned");
     results.sort_by_key(|(i, _)| *i);
     let last = first_failure.load(SeqCst);
+    // Indices were handed out in order, but a worker that stopped for time
+    // may leave a gap: count only the unbroken run from the start.
+    let mut expected = warmup + slice.index;
     for (i, execution) in results {
-        if i > last {
+        if i > last || i != expected {
             break;
         }
         tally.add(i, execution);
+        expected += slice.count;
     }
-    Ok(())
+    Ok(timed_out.load(SeqCst))
 }
 
 /// Replays `schedule` on `program` exactly, with tracing on.

@@ -18,6 +18,7 @@
 //!     strategy: Strategy::Random { seed: 1 },
 //!     iterations: 3,
 //!     markers_only: false,
+//!     time: None,
 //!     run: RunConfig::default(),
 //! };
 //! let report = explore(&program, &cfg).unwrap();

@@ -157,26 +157,11 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                 .0,
         );
     }
-    let lock_contended = module.funcs.iter_local().find_map(|(id, f)| {
-        let name = module.funcs.get(id).name.as_deref()?;
-        let ty = module.types.get(f.ty());
-        (passes::is_lock_contended(name)
-            && ty.params() == [walrus::ValType::I32]
-            && ty.results().is_empty())
-        .then_some(id)
-    });
-    if let Some(id) = lock_contended {
+    use walrus::ValType::I32;
+    if let Some(id) = find_function(&module, passes::is_lock_contended, &[I32], &[]) {
         hooks.add_lock(&mut module, id);
     }
-    let pthread_lock = module.funcs.iter_local().find_map(|(id, f)| {
-        let name = module.funcs.get(id).name.as_deref()?;
-        let ty = module.types.get(f.ty());
-        (passes::is_pthread_mutex_lock(name)
-            && ty.params() == [walrus::ValType::I32]
-            && ty.results() == [walrus::ValType::I32])
-        .then_some(id)
-    });
-    if let Some(id) = pthread_lock {
+    if let Some(id) = find_function(&module, passes::is_pthread_mutex_lock, &[I32], &[I32]) {
         hooks.add_pthread_lock(&mut module, id);
     }
     let locator = dwarf::Locator::new(&sections);
@@ -284,5 +269,19 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         sites: table,
         functions_instrumented: instrumented,
         functions_skipped: skipped,
+    })
+}
+
+/// The local function whose name satisfies `named`, with this signature.
+fn find_function(
+    module: &walrus::Module,
+    named: fn(&str) -> bool,
+    params: &[walrus::ValType],
+    results: &[walrus::ValType],
+) -> Option<walrus::FunctionId> {
+    module.funcs.iter_local().find_map(|(id, f)| {
+        let name = module.funcs.get(id).name.as_deref()?;
+        let ty = module.types.get(f.ty());
+        (named(name) && ty.params() == params && ty.results() == results).then_some(id)
     })
 }

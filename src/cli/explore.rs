@@ -56,6 +56,11 @@ pub struct ExploreOptions {
     /// Executions to run at most.
     #[arg(long, visible_alias = "max-executions", default_value_t = DEFAULT_ITERATIONS)]
     pub iterations: u64,
+    /// Also stop starting executions after this much wall time (`90`, `90s`,
+    /// `10m`); each execution stays deterministic, how many run depends on
+    /// the machine.
+    #[arg(long, value_name = "DURATION", value_parser = parse_time)]
+    pub time: Option<std::time::Duration>,
     /// DPOR: explore only executions with at most this many preemptions.
     #[arg(long)]
     preemption_bound: Option<u32>,
@@ -100,6 +105,30 @@ pub struct ExploreOptions {
     /// with `interlace-wasm merge`.
     #[arg(long, value_name = "k/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+}
+
+fn parse_time(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let bad = || {
+        format!(
+            "--time takes seconds, or a number with s, m or h (e.g. 90, 30s, 10m), got `{text}`"
+        )
+    };
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c),
+        _ => (t, 's'),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        's' => value,
+        'm' => value * 60.0,
+        'h' => value * 3600.0,
+        _ => return Err(bad()),
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 fn parse_shard(text: &str) -> std::result::Result<Shard, String> {
@@ -221,6 +250,7 @@ impl ExploreOptions {
         Ok(ExploreConfig {
             strategy,
             iterations: self.iterations,
+            time: self.time,
             markers_only: self.points == PointsArg::Markers,
             run,
         })
@@ -260,6 +290,8 @@ fn summary(report: &ExploreReport, iterations: u64) -> String {
                 out.push_str("; stopped at the first failure");
             } else if c.is_complete() {
                 out.push_str("; every interleaving was covered");
+            } else if report.out_of_time {
+                out.push_str("; NOT complete: stopped at the --time budget");
             } else if !c.exhausted {
                 let _ = write!(out, "; NOT complete: stopped at the budget of {iterations} executions (--max-executions)");
             } else {
@@ -283,6 +315,9 @@ fn summary(report: &ExploreReport, iterations: u64) -> String {
                     .map(|(name, n)| format!("{name} {n}"))
                     .collect();
                 let _ = write!(out, ": {}", shares.join(", "));
+            }
+            if report.out_of_time {
+                out.push_str("; stopped at the --time budget");
             }
             out.push(')');
         }

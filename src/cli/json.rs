@@ -119,6 +119,7 @@ pub fn explore_report(
         "failing_execution": report.failure.as_ref().map(|f| f.index + 1),
         "members": report.members.iter().map(|(name, n)| json!({"strategy": name, "executions": n})).collect::<Vec<_>>(),
         "found_by": report.found_by,
+        "out_of_time": report.out_of_time,
         "schedule": schedule,
         "minimised": minimised.map(|m| json!({
             "preemptions_before": m.preemptions_before,

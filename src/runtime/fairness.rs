@@ -4,9 +4,9 @@
 //! A schedule that lets one thread spin forever while the thread it waits
 //! for never runs again is not a bug in the program: no real scheduler does
 //! that. So a thread that *yields* (`sched_yield`, a sleep, or a detected
-//! spin: [`SPIN_ITERATIONS`] re-reads of one place with no write of its own
-//! in between) must let every other thread that can run take a step before
-//! it runs again. The runtime applies this to the runnable set before any
+//! spin: [`SPIN_ITERATIONS`] re-reads of one place that find the same value,
+//! with no write of its own in between) must let every other thread that
+//! can run take a step before it runs again. The runtime applies this to the runnable set before any
 //! strategy sees it, so every strategy (random, PCT, POS, DPOR, markers,
 //! replays) is fair. A thread that does not spin is never held back.
 //!
@@ -31,21 +31,23 @@ use smallvec::SmallVec;
 /// spin of a real library (std's locks spin 100 times before they sleep).
 pub const LIVELOCK_SPINS: u32 = 1_000;
 
-/// Iterations (a read of a place it already read, no write of its own in
-/// between) after which a thread is taken to spin, and so to yield. One
-/// repeated read is often no loop at all (a double-checked flag); three in
-/// a row are a wait.
+/// Iterations (a read of a place it already read, finding the same value,
+/// no write of its own in between) after which a thread is taken to spin,
+/// and so to yield. One repeated read is often no loop at all (a
+/// double-checked flag); three in a row are a wait. A read that finds a new
+/// value (a counter another thread moves) starts no iteration: the thread
+/// is making progress, and is not held back.
 pub const SPIN_ITERATIONS: u32 = 3;
 
-/// Distinct reads remembered per thread since its last write: a loop that
-/// reads more locations per iteration is not recognised as a spin.
+/// Reads remembered per thread since its last write (the latest): a loop
+/// that reads more places per iteration is not recognised as a spin.
 const READ_SET: usize = 8;
 
 /// A thread's spin detector.
 #[derive(Clone, Default)]
 struct Spin {
-    /// (site, address) of the reads since its last write.
-    reads: SmallVec<[(u32, u64); READ_SET]>,
+    /// (site, address, value read) of the reads since its last write.
+    reads: SmallVec<[(u32, u64, u64); READ_SET]>,
     /// Iterations since its last write.
     run: u32,
     /// Spin iterations since the last change to shared state ...
@@ -112,18 +114,23 @@ impl Fairness {
         self.epoch += 1;
     }
 
-    /// `thread` runs `op` now.
-    pub fn step(&mut self, thread: ThreadId, op: &Op) {
+    /// `thread` runs `op` now; `value` is what a read finds in memory.
+    pub fn step(&mut self, thread: ThreadId, op: &Op, value: Option<u64>) {
         let t = thread.0 as usize;
         self.now += 1;
         self.stamp[t] = self.now;
         let yielded = match effect(op) {
             Effect::Read => {
-                let key = (op.site.unwrap_or(u32::MAX), op.addr);
+                let key = (
+                    op.site.unwrap_or(u32::MAX),
+                    op.addr,
+                    value.unwrap_or(u64::MAX),
+                );
                 let spin = &mut self.spin[t];
                 if spin.reads.contains(&key) {
-                    // A read it made before, and it wrote nothing since: one
-                    // iteration of a loop that only reads.
+                    // A read it made before, finding what it found then, and
+                    // it wrote nothing since: one iteration of a loop that
+                    // only reads and waits for a change.
                     spin.reads.clear();
                     spin.reads.push(key);
                     spin.run += 1;
@@ -138,9 +145,11 @@ impl Fairness {
                     }
                     spin.run >= SPIN_ITERATIONS
                 } else {
-                    if spin.reads.len() < READ_SET {
-                        spin.reads.push(key);
+                    // The oldest read gives way: a loop's reads recur.
+                    if spin.reads.len() == READ_SET {
+                        spin.reads.remove(0);
                     }
+                    spin.reads.push(key);
                     false
                 }
             }
@@ -261,13 +270,13 @@ mod tests {
         let mut f = fair(3);
         let all = [T0, T1, T2];
         let mut out = vec![];
-        f.step(T0, &Op::plain(OpKind::Yield));
+        f.step(T0, &Op::plain(OpKind::Yield), None);
         assert!(f.filter(&all, &mut out));
         assert_eq!(out, vec![T1, T2]);
-        f.step(T1, &write(1, 8));
+        f.step(T1, &write(1, 8), None);
         assert!(f.filter(&all, &mut out));
         assert_eq!(out, vec![T1, T2]);
-        f.step(T2, &write(1, 8));
+        f.step(T2, &write(1, 8), None);
         assert!(!f.filter(&all, &mut out), "both ran: T0 may run again");
     }
 
@@ -275,7 +284,7 @@ mod tests {
     fn a_thread_that_cannot_run_holds_nobody_back() {
         let mut f = fair(2);
         let mut out = vec![];
-        f.step(T0, &Op::plain(OpKind::Yield));
+        f.step(T0, &Op::plain(OpKind::Yield), None);
         // T1 blocked meanwhile: T0 alone can run, and does.
         assert!(!f.filter(&[T0], &mut out));
     }
@@ -285,23 +294,38 @@ mod tests {
         let mut f = fair(2);
         let all = [T0, T1];
         let mut out = vec![];
-        f.step(T0, &read(5, 64));
-        f.step(T0, &read(6, 72));
-        f.step(T0, &read(5, 64));
+        f.step(T0, &read(5, 64), Some(0));
+        f.step(T0, &read(6, 72), Some(0));
+        f.step(T0, &read(5, 64), Some(0));
         assert!(!f.filter(&all, &mut out), "one re-read is no spin");
-        f.step(T0, &read(5, 64));
+        f.step(T0, &read(5, 64), Some(0));
         assert!(!f.filter(&all, &mut out));
-        f.step(T0, &read(5, 64));
+        f.step(T0, &read(5, 64), Some(0));
         assert!(f.filter(&all, &mut out), "three in a row are");
         assert_eq!(out, vec![T1]);
         // A write of its own in between starts the count again.
         let mut g = fair(2);
         for _ in 0..3 {
-            g.step(T0, &read(5, 64));
-            g.step(T0, &write(7, 80));
+            g.step(T0, &read(5, 64), Some(0));
+            g.step(T0, &write(7, 80), None);
         }
-        g.step(T0, &read(5, 64));
+        g.step(T0, &read(5, 64), Some(0));
         assert!(!g.filter(&all, &mut out));
+    }
+
+    #[test]
+    fn a_read_that_finds_a_new_value_is_progress_not_a_spin() {
+        let mut f = fair(2);
+        let all = [T0, T1];
+        let mut out = vec![];
+        for v in 0..10 {
+            f.step(T0, &read(5, 64), Some(v));
+        }
+        assert!(!f.filter(&all, &mut out), "a moving counter is no spin");
+        for _ in 0..3 {
+            f.step(T0, &read(5, 64), Some(9));
+        }
+        assert!(f.filter(&all, &mut out), "the same value three times is");
     }
 
     #[test]
@@ -312,7 +336,7 @@ mod tests {
         let mut out = vec![];
         let mut next = T0;
         for _ in 0..50 {
-            f.step(next, &Op::plain(OpKind::Yield));
+            f.step(next, &Op::plain(OpKind::Yield), None);
             let can: Vec<ThreadId> = if f.filter(&all, &mut out) {
                 out.clone()
             } else {
@@ -328,16 +352,16 @@ mod tests {
         let mut f = fair(2);
         let all = [T0, T1];
         for _ in 0..=LIVELOCK_SPINS {
-            f.step(T0, &read(1, 64));
+            f.step(T0, &read(1, 64), Some(0));
         }
         assert!(f.livelock(&all).is_none(), "T1 has not spun");
         assert_eq!(f.livelock(&[T0]).map(|v| v.len()), Some(1));
         for _ in 0..=LIVELOCK_SPINS {
-            f.step(T1, &read(2, 68));
+            f.step(T1, &read(2, 68), Some(0));
         }
         assert!(f.livelock(&all).is_some());
         // A write anywhere starts the count again.
-        f.step(T1, &write(3, 100));
+        f.step(T1, &write(3, 100), None);
         assert!(f.livelock(&all).is_none());
     }
 }

@@ -3,7 +3,7 @@
 //! The default `explore`, within its default budget, must find every bug
 //! (of the expected kind) and report no failure on any correct program.
 
-use crate::guests::{cli, code, scratch, stdout};
+use crate::guests::{build_wasm, cli, code, scratch, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -32,34 +32,12 @@ fn crates_built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let target = workspace().join("target/corpus");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         for e in entries("corpus/crates/corpus.json") {
             let manifest = workspace()
                 .join("corpus/crates")
                 .join(&e.name)
                 .join("Cargo.toml");
-            let out = Command::new(&cargo)
-                .args([
-                    "build",
-                    "--release",
-                    "--locked",
-                    "--target",
-                    "wasm32-wasip1-threads",
-                ])
-                .arg("--manifest-path")
-                .arg(&manifest)
-                .arg("--target-dir")
-                .arg(&target)
-                .env_remove("RUSTFLAGS")
-                .env_remove("CARGO_ENCODED_RUSTFLAGS")
-                .output()
-                .expect("cargo runs");
-            assert!(
-                out.status.success(),
-                "building {} failed:\n{}",
-                e.name,
-                String::from_utf8_lossy(&out.stderr)
-            );
+            build_wasm(&manifest, &target, &["--locked"]);
         }
         target.join("wasm32-wasip1-threads/release")
     })

@@ -22,6 +22,7 @@ fn dpor_with(name: &str, args: &[&str], bound: Option<u32>, library_blocks: bool
         },
         iterations: 100_000,
         markers_only: false,
+        time: None,
         run: RunConfig {
             args: args.iter().map(|s| s.to_string()).collect(),
             ..RunConfig::default()
@@ -122,6 +123,7 @@ fn a_budget_is_reported_as_not_complete() {
         },
         iterations: 5,
         markers_only: false,
+        time: None,
         run: RunConfig {
             args: vec!["4".into()],
             ..RunConfig::default()
@@ -287,6 +289,7 @@ fn iterative_preemption_bounding_finds_shallow_bugs_and_still_completes() {
             },
             iterations: 20_000,
             markers_only: false,
+            time: None,
             run: RunConfig {
                 args: args.iter().map(|s| s.to_string()).collect(),
                 ..RunConfig::default()
@@ -321,6 +324,7 @@ fn two_library_calls_in_a_row_are_two_steps() {
         },
         iterations: 5_000,
         markers_only: false,
+        time: None,
         run: RunConfig::default(),
     };
     let r = explore(&load("lock_order_deadlock"), &cfg).unwrap();
@@ -376,6 +380,7 @@ fn two_jobs_split_the_tree_and_reach_the_same_verdicts() {
             },
             iterations: 20_000,
             markers_only: false,
+            time: None,
             run: RunConfig {
                 args: args.iter().map(|s| s.to_string()).collect(),
                 ..RunConfig::default()

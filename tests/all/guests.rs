@@ -14,26 +14,39 @@ pub fn guest(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
         let target = workspace().join("target/guests");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--release", "--target", "wasm32-wasip1-threads", "--manifest-path"])
-            .arg(workspace().join("examples/guests/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "building the example guests failed (is the wasm32-wasip1-threads target installed?):\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        build_wasm(
+            &workspace().join("examples/guests/Cargo.toml"),
+            &target,
+            &[],
         );
         target.join("wasm32-wasip1-threads/release")
     });
     let path = dir.join(format!("{name}.wasm"));
     assert!(path.exists(), "no example guest {}", path.display());
     path
+}
+
+/// Builds the package of `manifest` for wasm32-wasip1-threads (release)
+/// into `target`, with the user's RUSTFLAGS out of the way.
+pub fn build_wasm(manifest: &Path, target: &Path, extra: &[&str]) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--release", "--target", "wasm32-wasip1-threads"])
+        .args(extra)
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "building {} failed (is the wasm32-wasip1-threads target installed?):\n{}",
+        manifest.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The example guest `name`, instrumented (all accesses) and loaded.

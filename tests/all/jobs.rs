@@ -139,3 +139,30 @@ fn shards_merge_into_what_one_run_reports() {
     let out = cli(&dir, &["merge", "junk.json"]);
     assert_eq!(code(&out), 2);
 }
+
+#[test]
+fn a_time_budget_stops_the_exploration_and_says_so() {
+    let dir = scratch("time-budget");
+    let module = guest("mutex_counter");
+    let m = module.to_str().unwrap();
+    for extra in [&[][..], &["--jobs", "2"], &["--strategy", "dpor"]] {
+        let args = [
+            &["explore", m, "--time", "1s", "--iterations", "100000000"][..],
+            extra,
+        ]
+        .concat();
+        let started = std::time::Instant::now();
+        let out = cli(&dir, &args);
+        let text = stdout(&out);
+        assert_eq!(code(&out), 0, "{extra:?}: {text}");
+        assert!(
+            text.contains("stopped at the --time budget"),
+            "{extra:?}: {text}"
+        );
+        assert!(!text.contains("every interleaving was covered"), "{text}");
+        // Far below the executions' budget: the clock ended it.
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    }
+    let out = cli(&dir, &["explore", m, "--time", "soon"]);
+    assert_eq!(code(&out), 2);
+}

@@ -17,6 +17,7 @@ fn a_random_counterexample_of_the_counter_minimises_to_one_preemption() {
         strategy: Strategy::Random { seed: 0 },
         iterations: 1000,
         markers_only: false,
+        time: None,
         run: RunConfig::default(),
     };
     let found = explore(&program, &cfg).unwrap().failure.expect("found");
@@ -78,6 +79,7 @@ fn a_dpor_counterexample_loses_its_switches() {
         },
         iterations: 5_000,
         markers_only: false,
+        time: None,
         run: RunConfig::default(),
     };
     let found = explore(&program, &cfg).unwrap().failure.expect("found");
@@ -105,6 +107,7 @@ fn a_minimised_deadlock_is_the_same_deadlock_at_the_same_places() {
             strategy: Strategy::Random { seed },
             iterations: 500,
             markers_only: false,
+            time: None,
             run: RunConfig::default(),
         };
         let Some(found) = explore(&program, &cfg).unwrap().failure else {
@@ -137,6 +140,7 @@ fn same_failure_needs_the_same_places() {
             strategy: Strategy::Pos { seed },
             iterations: 500,
             markers_only: false,
+            time: None,
             run: RunConfig::default(),
         };
         explore(&program, &cfg).unwrap().failure.unwrap().execution

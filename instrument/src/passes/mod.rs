@@ -345,6 +345,33 @@ pub(crate) fn is_lock_contended(name: &str) -> bool {
         || name.contains("mutex::futex::Mutex::lock_contended")
 }
 
+/// What a modelled lock function needs: its first argument (the mutex),
+/// its entry block, the location of its first instruction, and a new
+/// read-modify-write site on the mutex word at `offset` (see `abi::LOCK`).
+fn lock_site(
+    func: &walrus::LocalFunction,
+    offset: u64,
+    func_index: u32,
+    sites: &mut Vec<Site>,
+) -> (LocalId, InstrSeqId, InstrLocId, u32) {
+    let entry = func.entry_block();
+    let loc = func
+        .block(entry)
+        .instrs
+        .first()
+        .map_or_else(InstrLocId::default, |&(_, loc)| loc);
+    let site = push_site(
+        sites,
+        AccessKind::ReadModifyWrite,
+        4,
+        true,
+        offset,
+        func_index,
+        loc,
+    );
+    (func.args[0], entry, loc, site)
+}
+
 /// Replaces the body of std's `Mutex::lock_contended(&self)` (type
 /// `(i32) -> ()`, checked by the caller) by the host's `lock(self, site)`
 /// (see [`abi::LOCK`]) and a store of 1: the mutex word is the first field
@@ -360,22 +387,7 @@ pub(crate) fn replace_lock_contended(
     let FunctionKind::Local(func) = &mut module.funcs.get_mut(id).kind else {
         return;
     };
-    let this = func.args[0];
-    let entry = func.entry_block();
-    let loc = func
-        .block(entry)
-        .instrs
-        .first()
-        .map_or_else(InstrLocId::default, |&(_, loc)| loc);
-    let site = push_site(
-        sites,
-        AccessKind::ReadModifyWrite,
-        4,
-        true,
-        0,
-        func_index,
-        loc,
-    );
+    let (this, entry, loc, site) = lock_site(func, 0, func_index, sites);
     func.block_mut(entry).instrs = vec![
         (local_get(this), loc),
         (i32_const(site), loc),

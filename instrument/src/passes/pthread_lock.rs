@@ -7,9 +7,9 @@
 //! acquisitions. Recursive and error-checking mutexes keep running musl's
 //! code (their word holds the owner's id, not a flag).
 
-use super::{call, i32_const, local_get, push_site};
-use interlace_guest_sdk::abi::{AccessKind, Site};
-use walrus::ir::{self, Instr, InstrLocId, InstrSeqType};
+use super::{call, i32_const, local_get, lock_site};
+use interlace_guest_sdk::abi::Site;
+use walrus::ir::{self, Instr, InstrSeqType};
 use walrus::{FunctionId, FunctionKind, MemoryId, Module};
 
 /// musl's `pthread_mutex_t` on wasm32: `_m_type` is the first word, the
@@ -40,22 +40,7 @@ pub(crate) fn prepend_fast_path(
     let FunctionKind::Local(func) = &mut module.funcs.get_mut(id).kind else {
         return;
     };
-    let m = func.args[0];
-    let entry = func.entry_block();
-    let loc = func
-        .block(entry)
-        .instrs
-        .first()
-        .map_or_else(InstrLocId::default, |&(_, loc)| loc);
-    let site = push_site(
-        sites,
-        AccessKind::ReadModifyWrite,
-        4,
-        true,
-        u64::from(LOCK_WORD),
-        func_index,
-        loc,
-    );
+    let (m, entry, loc, site) = lock_site(func, u64::from(LOCK_WORD), func_index, sites);
     let block = func
         .builder_mut()
         .dangling_instr_seq(InstrSeqType::Simple(None))
