@@ -14,10 +14,10 @@ use crate::scheduler::{
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// Default `--iterations`: twice the latest find of the default portfolio
-/// on the corpus of real bugs (crossbeam-channel's list-channel bugs, at
-/// execution 622), so that a bug one member finds at its ~500th execution
-/// is still found; a correct program of the corpus takes 1-2 s.
+/// Default `--iterations`: over three times the latest find of the default
+/// portfolio on the corpus of real bugs (crossbeam-channel's list-channel
+/// bugs, at execution 546), so that a bug one member finds at its ~500th
+/// execution is still found; a correct program of the corpus takes 1-2 s.
 pub const DEFAULT_ITERATIONS: u64 = 2000;
 
 /// What to explore with.
