@@ -85,7 +85,7 @@ pub struct ExploreOptions {
     /// fewer preemptions that fails the same way.
     #[arg(long)]
     pub no_minimise: bool,
-    /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
+    /// Print the report as JSON (schema `interlace-wasm-report/1`, see docs/reports.md).
     #[arg(long)]
     pub json: bool,
     /// A live progress line on stderr: on a terminal only (auto), always, never.

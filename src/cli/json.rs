@@ -1,5 +1,5 @@
 //! `--json`: the machine-readable report (schema `interlace-wasm-report/1`,
-//! documented in README.md). Fields are only ever added within a version.
+//! documented in docs/reports.md). Fields are only ever added within a version.
 
 use interlace_wasm::runtime::races::RaceAccess;
 use interlace_wasm::{site_function, Execution, ExploreReport, Program, Step};

@@ -14,7 +14,7 @@ pub struct ReplayCmd {
     module: ModuleArgs,
     /// Schedule file written by `explore`.
     schedule: PathBuf,
-    /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
+    /// Print the report as JSON (schema `interlace-wasm-report/1`, see docs/reports.md).
     #[arg(long)]
     json: bool,
     /// Write the interleaving as a self-contained HTML page.

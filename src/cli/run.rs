@@ -19,7 +19,7 @@ pub struct RunCmd {
     /// (`{"steps": [{"thread": "t1", "marker": "read_balance"}, ...]}`).
     #[arg(long, value_name = "FILE|JSON")]
     schedule: Option<String>,
-    /// Print the report as JSON (schema `interlace-wasm-report/1`, see README).
+    /// Print the report as JSON (schema `interlace-wasm-report/1`, see docs/reports.md).
     #[arg(long)]
     json: bool,
 }
