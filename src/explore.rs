@@ -347,10 +347,7 @@ pub fn explore_sharded(
             break;
         }
     }
-    let members = match scheduler.member(0) {
-        Some(_) => PortfolioScheduler::shares(tally.executions),
-        None => vec![],
-    };
+    let members = scheduler.shares(tally.executions);
     let found_by = tally
         .failure
         .as_ref()

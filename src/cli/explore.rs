@@ -268,6 +268,20 @@ pub struct ExploreCmd {
     save: Option<PathBuf>,
 }
 
+/// A portfolio's executions per member, `: random 5, pos 5, ...`; empty
+/// for a single strategy.
+fn shares(report: &ExploreReport) -> String {
+    if report.members.is_empty() {
+        return String::new();
+    }
+    let shares: Vec<String> = report
+        .members
+        .iter()
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    format!(": {}", shares.join(", "))
+}
+
 /// The line that says what was explored, and never claims more.
 fn summary(report: &ExploreReport, iterations: u64) -> String {
     let mut out = String::new();
@@ -308,14 +322,7 @@ fn summary(report: &ExploreReport, iterations: u64) -> String {
                 "{} executions (strategy {}{seed}",
                 report.executions, report.strategy
             );
-            if !report.members.is_empty() {
-                let shares: Vec<String> = report
-                    .members
-                    .iter()
-                    .map(|(name, n)| format!("{name} {n}"))
-                    .collect();
-                let _ = write!(out, ": {}", shares.join(", "));
-            }
+            out.push_str(&shares(report));
             if report.out_of_time {
                 out.push_str("; stopped at the --time budget");
             }
@@ -444,19 +451,11 @@ pub fn verdict(
     }
     let mut out = String::new();
     let how = match (&report.coverage, report.seed) {
-        (None, Some(seed)) if !report.members.is_empty() => {
-            let shares: Vec<String> = report
-                .members
-                .iter()
-                .map(|(name, n)| format!("{name} {n}"))
-                .collect();
-            format!(
-                " (strategy {}, seed {seed}: {})",
-                report.strategy,
-                shares.join(", ")
-            )
-        }
-        (None, Some(seed)) => format!(" (strategy {}, seed {seed})", report.strategy),
+        (None, Some(seed)) => format!(
+            " (strategy {}, seed {seed}{})",
+            report.strategy,
+            shares(report)
+        ),
         _ => format!(": {}", summary(report, iterations)),
     };
     let _ = writeln!(

@@ -114,8 +114,9 @@ impl Fairness {
         self.epoch += 1;
     }
 
-    /// `thread` runs `op` now; `value` is what a read finds in memory.
-    pub fn step(&mut self, thread: ThreadId, op: &Op, value: Option<u64>) {
+    /// `thread` runs `op` now; `value` tells what a read finds in memory
+    /// (asked only when the step only reads).
+    pub fn step(&mut self, thread: ThreadId, op: &Op, value: impl FnOnce() -> Option<u64>) {
         let t = thread.0 as usize;
         self.now += 1;
         self.stamp[t] = self.now;
@@ -124,7 +125,7 @@ impl Fairness {
                 let key = (
                     op.site.unwrap_or(u32::MAX),
                     op.addr,
-                    value.unwrap_or(u64::MAX),
+                    value().unwrap_or(u64::MAX),
                 );
                 let spin = &mut self.spin[t];
                 if spin.reads.contains(&key) {
@@ -270,13 +271,13 @@ mod tests {
         let mut f = fair(3);
         let all = [T0, T1, T2];
         let mut out = vec![];
-        f.step(T0, &Op::plain(OpKind::Yield), None);
+        f.step(T0, &Op::plain(OpKind::Yield), || None);
         assert!(f.filter(&all, &mut out));
         assert_eq!(out, vec![T1, T2]);
-        f.step(T1, &write(1, 8), None);
+        f.step(T1, &write(1, 8), || None);
         assert!(f.filter(&all, &mut out));
         assert_eq!(out, vec![T1, T2]);
-        f.step(T2, &write(1, 8), None);
+        f.step(T2, &write(1, 8), || None);
         assert!(!f.filter(&all, &mut out), "both ran: T0 may run again");
     }
 
@@ -284,7 +285,7 @@ mod tests {
     fn a_thread_that_cannot_run_holds_nobody_back() {
         let mut f = fair(2);
         let mut out = vec![];
-        f.step(T0, &Op::plain(OpKind::Yield), None);
+        f.step(T0, &Op::plain(OpKind::Yield), || None);
         // T1 blocked meanwhile: T0 alone can run, and does.
         assert!(!f.filter(&[T0], &mut out));
     }
@@ -294,22 +295,22 @@ mod tests {
         let mut f = fair(2);
         let all = [T0, T1];
         let mut out = vec![];
-        f.step(T0, &read(5, 64), Some(0));
-        f.step(T0, &read(6, 72), Some(0));
-        f.step(T0, &read(5, 64), Some(0));
+        f.step(T0, &read(5, 64), || Some(0));
+        f.step(T0, &read(6, 72), || Some(0));
+        f.step(T0, &read(5, 64), || Some(0));
         assert!(!f.filter(&all, &mut out), "one re-read is no spin");
-        f.step(T0, &read(5, 64), Some(0));
+        f.step(T0, &read(5, 64), || Some(0));
         assert!(!f.filter(&all, &mut out));
-        f.step(T0, &read(5, 64), Some(0));
+        f.step(T0, &read(5, 64), || Some(0));
         assert!(f.filter(&all, &mut out), "three in a row are");
         assert_eq!(out, vec![T1]);
         // A write of its own in between starts the count again.
         let mut g = fair(2);
         for _ in 0..3 {
-            g.step(T0, &read(5, 64), Some(0));
-            g.step(T0, &write(7, 80), None);
+            g.step(T0, &read(5, 64), || Some(0));
+            g.step(T0, &write(7, 80), || None);
         }
-        g.step(T0, &read(5, 64), Some(0));
+        g.step(T0, &read(5, 64), || Some(0));
         assert!(!g.filter(&all, &mut out));
     }
 
@@ -319,11 +320,11 @@ mod tests {
         let all = [T0, T1];
         let mut out = vec![];
         for v in 0..10 {
-            f.step(T0, &read(5, 64), Some(v));
+            f.step(T0, &read(5, 64), || Some(v));
         }
         assert!(!f.filter(&all, &mut out), "a moving counter is no spin");
         for _ in 0..3 {
-            f.step(T0, &read(5, 64), Some(9));
+            f.step(T0, &read(5, 64), || Some(9));
         }
         assert!(f.filter(&all, &mut out), "the same value three times is");
     }
@@ -336,7 +337,7 @@ mod tests {
         let mut out = vec![];
         let mut next = T0;
         for _ in 0..50 {
-            f.step(next, &Op::plain(OpKind::Yield), None);
+            f.step(next, &Op::plain(OpKind::Yield), || None);
             let can: Vec<ThreadId> = if f.filter(&all, &mut out) {
                 out.clone()
             } else {
@@ -352,16 +353,16 @@ mod tests {
         let mut f = fair(2);
         let all = [T0, T1];
         for _ in 0..=LIVELOCK_SPINS {
-            f.step(T0, &read(1, 64), Some(0));
+            f.step(T0, &read(1, 64), || Some(0));
         }
         assert!(f.livelock(&all).is_none(), "T1 has not spun");
         assert_eq!(f.livelock(&[T0]).map(|v| v.len()), Some(1));
         for _ in 0..=LIVELOCK_SPINS {
-            f.step(T1, &read(2, 68), Some(0));
+            f.step(T1, &read(2, 68), || Some(0));
         }
         assert!(f.livelock(&all).is_some());
         // A write anywhere starts the count again.
-        f.step(T1, &write(3, 100), None);
+        f.step(T1, &write(3, 100), || None);
         assert!(f.livelock(&all).is_none());
     }
 }

@@ -374,10 +374,11 @@ fn places_of(end: &End, st: &ExecState) -> Vec<u32> {
     let site = |t: usize| st.pending.get(t).and_then(|op| op.site);
     let mut places: Vec<u32> = match end {
         End::Trap { thread, .. } => site(thread.0 as usize).into_iter().collect(),
-        End::Deadlock(waiting) | End::Livelock(waiting) => waiting
+        End::Deadlock(waiting) => waiting
             .iter()
             .filter_map(|(t, _)| site(t.0 as usize))
             .collect(),
+        End::Livelock(_) => st.fair.spin_sites(&st.runnable),
         End::StepBound(_) => st
             .runnable
             .iter()
@@ -385,9 +386,6 @@ fn places_of(end: &End, st: &ExecState) -> Vec<u32> {
             .collect(),
         _ => vec![],
     };
-    if let End::Livelock(_) = end {
-        places = st.fair.spin_sites(&st.runnable);
-    }
     places.sort_unstable();
     places.dedup();
     places

@@ -132,16 +132,15 @@ impl ExecState {
         // The previous step has run by now: its written value is in memory.
         self.fill_value();
         let op = &self.pending[thread.0 as usize];
-        // What a read finds: a spin re-reads the same value.
-        let found = match op.kind {
-            OpKind::Memory(AccessKind::Read | AccessKind::Wait | AccessKind::CompareExchange)
-                if (1..=8).contains(&op.len) =>
-            {
-                super::memory::read_uint(&self.memory, op.addr, op.len)
-            }
-            _ => None,
-        };
-        self.fair.step(thread, op, found);
+        // What a read finds (a spin re-reads the same value), read only for
+        // a step that only reads.
+        let memory = &self.memory;
+        self.fair.step(thread, op, || {
+            (1..=8)
+                .contains(&op.len)
+                .then(|| super::memory::read_uint(memory, op.addr, op.len))
+                .flatten()
+        });
         self.scheduler.observe(thread, op);
         if let Some(races) = &mut self.races {
             races.step(thread, op, self.steps);

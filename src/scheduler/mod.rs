@@ -197,4 +197,9 @@ pub trait Scheduler {
         let _ = index;
         None
     }
+    /// For a portfolio: how many of the first `executions` each member ran.
+    fn shares(&self, executions: u64) -> Vec<(&'static str, u64)> {
+        let _ = executions;
+        vec![]
+    }
 }

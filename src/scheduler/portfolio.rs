@@ -52,16 +52,6 @@ impl PortfolioScheduler {
     pub fn member_of(index: u64) -> usize {
         (index % MEMBERS.len() as u64) as usize
     }
-
-    /// Executions each member ran of the first `executions`.
-    pub fn shares(executions: u64) -> Vec<(&'static str, u64)> {
-        let k = MEMBERS.len() as u64;
-        MEMBERS
-            .iter()
-            .enumerate()
-            .map(|(j, &name)| (name, executions.saturating_sub(j as u64).div_ceil(k)))
-            .collect()
-    }
 }
 
 impl Scheduler for PortfolioScheduler {
@@ -101,6 +91,15 @@ impl Scheduler for PortfolioScheduler {
 
     fn member(&self, index: u64) -> Option<&'static str> {
         Some(MEMBERS[Self::member_of(index)])
+    }
+
+    fn shares(&self, executions: u64) -> Vec<(&'static str, u64)> {
+        let k = MEMBERS.len() as u64;
+        MEMBERS
+            .iter()
+            .enumerate()
+            .map(|(j, &name)| (name, executions.saturating_sub(j as u64).div_ceil(k)))
+            .collect()
     }
 
     fn name(&self) -> &'static str {
