@@ -170,6 +170,9 @@ pub struct ExploreReport {
     /// The `--time` budget ended the exploration (not the executions'
     /// budget, nor the search space).
     pub out_of_time: bool,
+    /// The first execution created no thread but main, so it was the only
+    /// interleaving there is and the exploration stopped after it.
+    pub single_thread: bool,
 }
 
 fn run_one(program: &Program, scheduler: Box<dyn Scheduler>, cfg: &RunConfig) -> Result<Execution> {
@@ -300,6 +303,7 @@ pub fn explore_sharded(
     let name = scheduler.name();
     let warmup = scheduler.warmup();
     let mut timed_out = false;
+    let mut single_thread = false;
     let mut tally = Tally::default();
     let mut index = 0;
     loop {
@@ -330,6 +334,9 @@ pub fn explore_sharded(
         scheduler = s;
         let execution = result?;
         let failed = execution.failure.is_some();
+        // One thread means one runnable thread at every point: no choice
+        // was made, and every execution would repeat this one.
+        single_thread = index == 0 && execution.threads == 1 && !execution.abandoned;
         if shard.is_none_or(|s| s.index == 0) || (failed && !execution.abandoned) {
             tally.add(index, execution);
         }
@@ -343,7 +350,7 @@ pub fn explore_sharded(
                 note: scheduler.progress_note(),
             });
         }
-        if tally.failure.is_some() {
+        if tally.failure.is_some() || single_thread {
             break;
         }
     }
@@ -360,6 +367,7 @@ pub fn explore_sharded(
     report.members = members;
     report.found_by = found_by;
     report.out_of_time = timed_out && report.failure.is_none();
+    report.single_thread = single_thread;
     Ok(report)
 }
 
@@ -420,6 +428,7 @@ fn report(
         members: vec![],
         found_by: None,
         out_of_time: false,
+        single_thread: false,
     })
 }
 

@@ -44,6 +44,13 @@ pub struct ScheduleFile {
     /// Whether data races were failures (`--races`).
     #[serde(default)]
     pub races: bool,
+    /// The module file explored (absolute, as the tool saw it), so that
+    /// `cargo interlace replay FILE` needs nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<std::path::PathBuf>,
+    /// The libtest test it explored (`cargo interlace test`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
     /// What went wrong, as recorded.
     pub failure: Option<Failure>,
     /// Scheduling points of the execution.
@@ -132,6 +139,8 @@ impl ScheduleFile {
             args: cfg.args.clone(),
             env: cfg.env.clone(),
             races: cfg.races,
+            module: None,
+            test: None,
             failure: execution.failure.clone(),
             steps: execution.steps,
             decisions: execution.decisions.clone(),

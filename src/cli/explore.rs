@@ -260,12 +260,12 @@ impl ExploreOptions {
 #[derive(Args)]
 pub struct ExploreCmd {
     #[command(flatten)]
-    module: ModuleArgs,
+    pub module: ModuleArgs,
     #[command(flatten)]
-    options: ExploreOptions,
+    pub options: ExploreOptions,
     /// Where to save a failing schedule [default: <module-stem>.failure.json].
     #[arg(long)]
-    save: Option<PathBuf>,
+    pub save: Option<PathBuf>,
 }
 
 /// A portfolio's executions per member, `: random 5, pos 5, ...`; empty
@@ -285,6 +285,9 @@ fn shares(report: &ExploreReport) -> String {
 /// The line that says what was explored, and never claims more.
 fn summary(report: &ExploreReport, iterations: u64) -> String {
     let mut out = String::new();
+    if report.single_thread && report.failure.is_none() {
+        return "1 execution: the program created no thread but main, so it has one interleaving and every execution would repeat it".to_string();
+    }
     let seed = report
         .seed
         .map(|s| format!(", seed {s}"))
@@ -368,6 +371,7 @@ impl ExploreCmd {
             &self.options,
             &path,
             &self.module.module,
+            None,
         )?;
         emit(&text);
         Ok(code)
@@ -383,8 +387,17 @@ pub fn verdict(
     options: &ExploreOptions,
     path: &Path,
     module: &Path,
+    test: Option<&str>,
 ) -> Result<(ExitCode, String)> {
     let iterations = cfg.iterations;
+    // The file names its module and test, so that `cargo interlace replay
+    // FILE` needs nothing else.
+    let stamped = |s: &interlace_wasm::ScheduleFile| {
+        let mut s = s.clone();
+        s.module = std::path::absolute(module).ok();
+        s.test = test.map(str::to_string);
+        s
+    };
     let minimise = !options.no_minimise;
     let Some(found) = &report.failure else {
         if options.json {
@@ -399,7 +412,7 @@ pub fn verdict(
         );
         return Ok((ExitCode::SUCCESS, text));
     };
-    found.schedule.save(path)?;
+    stamped(&found.schedule).save(path)?;
     let mut execution = &found.execution;
     let mut note = None;
     let mut json_note = None;
@@ -411,9 +424,9 @@ pub fn verdict(
                 if m.execution.steps < found.execution.steps
                     || m.preemptions_after < m.preemptions_before =>
             {
-                found.schedule.save(&original)?;
+                stamped(&found.schedule).save(&original)?;
                 json_note = Some((m.preemptions_before, m.preemptions_after));
-                m.schedule.save(path)?;
+                stamped(&m.schedule).save(path)?;
                 note = Some(format!(
                     "minimised from {} to {} preemptions ({} to {} scheduling points, {} executions); the original schedule is in {}",
                     m.preemptions_before,
@@ -473,12 +486,19 @@ pub fn verdict(
     if let Some(note) = note {
         let _ = writeln!(out, "{note}");
     }
-    let _ = writeln!(
-        out,
-        "replay it with: interlace-wasm replay {} {}",
-        module.display(),
-        path.display()
-    );
+    let _ = match test {
+        Some(_) => writeln!(
+            out,
+            "replay it with: cargo interlace replay {}",
+            path.display()
+        ),
+        None => writeln!(
+            out,
+            "replay it with: interlace-wasm replay {} {}",
+            module.display(),
+            path.display()
+        ),
+    };
     out.push_str(&failure_report(program, execution));
     Ok((ExitCode::from(1), out))
 }

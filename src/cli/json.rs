@@ -120,6 +120,7 @@ pub fn explore_report(
         "members": report.members.iter().map(|(name, n)| json!({"strategy": name, "executions": n})).collect::<Vec<_>>(),
         "found_by": report.found_by,
         "out_of_time": report.out_of_time,
+        "single_thread": report.single_thread,
         "schedule": schedule,
         "minimised": minimised.map(|m| json!({
             "preemptions_before": m.preemptions_before,

@@ -1,5 +1,6 @@
 //! Subcommands, one file each; this file holds what they share.
 
+mod cargo;
 mod explore;
 mod instrument;
 mod json;
@@ -55,6 +56,32 @@ impl Cli {
     }
 }
 
+/// Both binaries' `main`: `interlace-wasm ARGS`, or `cargo-interlace
+/// [interlace] ARGS` (cargo passes the subcommand's name first). Exit codes:
+/// 0 no failure, 1 failure found, 2 bad input or tool error.
+pub fn main() -> ExitCode {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let as_cargo = args
+        .first()
+        .and_then(|a| Path::new(a).file_stem())
+        .is_some_and(|s| s == "cargo-interlace");
+    let result = if as_cargo {
+        if args.get(1).is_some_and(|a| a == "interlace") {
+            args.remove(1);
+        }
+        cargo::CargoCli::parse_from(args).execute()
+    } else {
+        Cli::parse_from(args).execute()
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Which instructions are scheduling points.
 #[derive(Clone, Copy, Debug, ValueEnum, Default)]
 pub enum GranularityArg {
@@ -79,6 +106,17 @@ impl From<GranularityArg> for Granularity {
 pub struct ModuleArgs {
     /// The module (.wasm built for wasm32-wasip1-threads, or already instrumented).
     pub module: PathBuf,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Arguments for the guest (after `--`).
+    #[arg(last = true)]
+    pub guest_args: Vec<String>,
+}
+
+/// How to instrument and run a guest: every subcommand that runs one,
+/// `cargo interlace` included, takes these.
+#[derive(Args, Clone)]
+pub struct RunArgs {
     /// Which instructions are scheduling points.
     #[arg(long, value_enum, default_value_t = GranularityArg::All)]
     pub granularity: GranularityArg,
@@ -114,15 +152,32 @@ pub struct ModuleArgs {
     /// ~/.cache/interlace-wasm).
     #[arg(long)]
     pub no_cache: bool,
-    /// Arguments for the guest (after `--`).
-    #[arg(last = true)]
-    pub guest_args: Vec<String>,
 }
 
 impl ModuleArgs {
     /// Reads, instruments and compiles the module.
     pub fn load(&self) -> Result<Program> {
-        let bytes = read_module(&self.module)?;
+        self.run.load(&self.module)
+    }
+
+    /// The module's file name without extension, for default output names.
+    pub fn stem(&self) -> String {
+        self.module
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The per-execution configuration.
+    pub fn run_config(&self) -> Result<RunConfig> {
+        self.run.run_config(&self.guest_args)
+    }
+}
+
+impl RunArgs {
+    /// Reads, instruments and compiles `module`.
+    pub fn load(&self, module: &Path) -> Result<Program> {
+        let bytes = read_module(module)?;
         let cache = if self.no_cache { None } else { cache_dir() };
         let wasm = if self.uninstrumented || interlace_instrument::is_instrumented(&bytes) {
             bytes
@@ -143,7 +198,7 @@ impl ModuleArgs {
                 Some(wasm) => wasm,
                 None => {
                     let wasm = interlace_instrument::instrument(&bytes, &config)
-                        .with_context(|| format!("cannot instrument {}", self.module.display()))?
+                        .with_context(|| format!("cannot instrument {}", module.display()))?
                         .wasm;
                     if let Some(entry) = &entry {
                         cache::write_checked(entry, &wasm);
@@ -152,25 +207,16 @@ impl ModuleArgs {
                 }
             }
         };
-        let name = self
-            .module
+        let name = module
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         Program::new_cached(&wasm, &name, cache.as_deref())
-            .with_context(|| format!("cannot load {}", self.module.display()))
+            .with_context(|| format!("cannot load {}", module.display()))
     }
 
-    /// The module's file name without extension, for default output names.
-    pub fn stem(&self) -> String {
-        self.module
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-
-    /// The per-execution configuration.
-    pub fn run_config(&self) -> Result<RunConfig> {
+    /// The per-execution configuration, with `args` after `argv[0]`.
+    pub fn run_config(&self, args: &[String]) -> Result<RunConfig> {
         for e in &self.env {
             if !e.contains('=') {
                 anyhow::bail!("--env takes KEY=VALUE, got `{e}`");
@@ -179,7 +225,7 @@ impl ModuleArgs {
         Ok(RunConfig {
             max_steps: self.max_steps,
             timeout_secs: self.timeout.max(1),
-            args: self.guest_args.clone(),
+            args: args.to_vec(),
             env: self.env.clone(),
             guest_seed: self.guest_seed,
             entry: self.entry.clone(),

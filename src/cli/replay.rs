@@ -11,15 +11,15 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct ReplayCmd {
     #[command(flatten)]
-    module: ModuleArgs,
+    pub module: ModuleArgs,
     /// Schedule file written by `explore`.
-    schedule: PathBuf,
+    pub schedule: PathBuf,
     /// Print the report as JSON (schema `interlace-wasm-report/1`, see docs/reports.md).
     #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// Write the interleaving as a self-contained HTML page.
     #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
+    pub html: Option<PathBuf>,
 }
 
 impl ReplayCmd {
@@ -27,7 +27,7 @@ impl ReplayCmd {
         let schedule = ScheduleFile::load(&self.schedule)?;
         // Replay runs the module as it was explored.
         let mut module = self.module.clone();
-        module.granularity = match schedule.granularity.as_str() {
+        module.run.granularity = match schedule.granularity.as_str() {
             "atomics" => GranularityArg::Atomics,
             _ => GranularityArg::All,
         };

@@ -11,7 +11,14 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct RunCmd {
     #[command(flatten)]
-    module: ModuleArgs,
+    pub module: ModuleArgs,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// How to run once: shared with `cargo interlace run`.
+#[derive(Args)]
+pub struct RunOptions {
     /// Print the interleaving (to stderr) even when the run succeeds.
     #[arg(long)]
     trace: bool,
@@ -24,7 +31,7 @@ pub struct RunCmd {
     json: bool,
 }
 
-impl RunCmd {
+impl RunOptions {
     fn steps(&self) -> Result<Option<StepSchedule>> {
         let Some(s) = &self.schedule else {
             return Ok(None);
@@ -36,9 +43,11 @@ impl RunCmd {
         };
         Ok(Some(StepSchedule::parse(&text)?))
     }
+}
 
+impl RunCmd {
     pub fn execute(self) -> Result<ExitCode> {
-        let steps = self.steps()?;
+        let steps = self.options.steps()?;
         let program = self.module.load()?;
         let mut cfg = self.module.run_config()?;
         cfg.trace = true;
@@ -46,7 +55,7 @@ impl RunCmd {
             Some(steps) => interlace_wasm::run_steps(&program, steps, &cfg)?,
             None => (interlace_wasm::run(&program, &cfg)?, None),
         };
-        if self.json {
+        if self.options.json {
             let mut json =
                 super::json::single_report(&program, &self.module.module, "run", &execution);
             json["schedule_not_followed"] = unsatisfied.clone().into();
@@ -64,7 +73,7 @@ impl RunCmd {
         if execution.failure.is_none() {
             let _ = std::io::stdout().write_all(&execution.stdout);
             let _ = std::io::stderr().write_all(&execution.stderr);
-            if let (true, Some(trace)) = (self.trace, &execution.trace) {
+            if let (true, Some(trace)) = (self.options.trace, &execution.trace) {
                 eprint!(
                     "{}",
                     interlace_wasm::format_trace_with(

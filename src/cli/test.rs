@@ -47,6 +47,7 @@ impl TestCmd {
                 &self.options,
                 &path,
                 &self.module.module,
+                None,
             )?;
             if self.options.json {
                 let v: serde_json::Value = serde_json::from_str(&text)?;

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod c_guests;
+mod cargo_interlace;
 mod corpus;
 mod dpor;
 mod entries;
