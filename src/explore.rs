@@ -682,6 +682,13 @@ pub fn run_steps(
     Ok((result?, scheduler.unsatisfied()))
 }
 
+/// One deterministic execution that never preempts: a thread runs until it
+/// blocks or ends, then the lowest-numbered runnable thread goes on. A
+/// failure this execution shows too needs no interleaving to happen.
+pub fn run_without_preemption(program: &Program, cfg: &RunConfig) -> Result<Execution> {
+    run_one(program, Box::new(RoundRobinScheduler::new(u64::MAX)), cfg)
+}
+
 /// One deterministic execution: round-robin, no preemption inside a slice.
 pub fn run(program: &Program, cfg: &RunConfig) -> Result<Execution> {
     run_one(

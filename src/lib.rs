@@ -98,8 +98,8 @@ pub use columns::{format_columns, ColumnStyle};
 pub use error::{Error, ErrorKind, Result};
 pub use explore::{
     explore, explore_parallel, explore_sharded, explore_with_progress, replay, run, run_steps,
-    ExploreConfig, ExploreReport, FoundFailure, Progress, Shard, StepSchedule, Strategy,
-    DEFAULT_ITERATIONS,
+    run_without_preemption, ExploreConfig, ExploreReport, FoundFailure, Progress, Shard,
+    StepSchedule, Strategy, DEFAULT_ITERATIONS,
 };
 pub use html::render_html;
 pub use interlace_guest_sdk::abi::SiteTable;

@@ -98,7 +98,10 @@ impl Program {
             .wasm_threads(true)
             .shared_memory(true)
             .cranelift_nan_canonicalization(true)
-            .epoch_interruption(true);
+            .epoch_interruption(true)
+            .with_host_stack(std::sync::Arc::new(
+                crate::runtime::stacks::StackPool::default(),
+            ));
         let engine = Engine::new(&config).map_err(engine_error)?;
         let sha256 = crate::cache::sha256_hex(wasm);
         let module = match cache.and_then(|dir| crate::cache::load(dir, &engine, &sha256)) {

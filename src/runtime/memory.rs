@@ -38,9 +38,12 @@ pub(crate) fn write(mem: &SharedMemory, addr: u64, bytes: &[u8]) -> Option<()> {
 /// Reads a little-endian unsigned integer of `size` (1..=8) bytes.
 /// No allocation: the scheduler calls it at steps.
 pub(crate) fn read_uint(mem: &SharedMemory, addr: u64, size: u64) -> Option<u64> {
-    let (start, end) = range(mem, addr, size.min(8))?;
+    // One `data()` (it takes the memory's lock to read its size), not two.
+    let data = mem.data();
+    let end = addr.checked_add(size.min(8))?;
+    let cells = data.get(usize::try_from(addr).ok()?..usize::try_from(end).ok()?)?;
     let mut buf = [0u8; 8];
-    for (b, c) in buf.iter_mut().zip(&mem.data()[start..end]) {
+    for (b, c) in buf.iter_mut().zip(cells) {
         // SAFETY: see the module docs: no guest code runs concurrently with this read.
         *b = unsafe { *c.get() };
     }

@@ -8,6 +8,7 @@ pub(crate) mod hooks;
 mod memory;
 mod park;
 pub mod races;
+pub(crate) mod stacks;
 pub(crate) mod state;
 pub(crate) mod wasi;
 

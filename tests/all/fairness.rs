@@ -88,8 +88,9 @@ fn a_thread_limit_is_the_tools_error_not_the_programs_failure() {
     assert!(err.contains("more than 100 threads"), "{err}");
     assert!(err.contains("--max-threads"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
-    // Under the default limit the program runs to its end.
-    let out = cli(&dir, &["run", m]);
+    // Under the default limit the program runs to its end (2,000 threads
+    // take seconds: a generous wall-time bound, for a loaded machine).
+    let out = cli(&dir, &["run", m, "--timeout", "300"]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
 }
 

@@ -61,6 +61,13 @@ enum Verdict {
     Ok(String),
     /// A failing interleaving: the report, with its saved schedule.
     Failed(String),
+    /// A failure that an execution without any preemption shows too: the
+    /// test fails sequentially (natively too, or because of what wasm
+    /// lacks), not because of an interleaving.
+    Sequential(String),
+    /// The test needs more than the target holds (threads' memory): a
+    /// limit, not a verdict.
+    Limit(String),
     /// Not explored, and why.
     Ignored(String),
 }
@@ -112,7 +119,7 @@ impl TestCmd {
         let start = Instant::now();
         let mut failed_targets = vec![];
         let mut documents = vec![];
-        let (mut passed, mut failed, mut ignored) = (0, 0, 0);
+        let (mut passed, mut failed, mut ignored, mut limits) = (0, 0, 0, 0);
         for artifact in &artifacts {
             if !self.options.json {
                 emit(&format!(
@@ -126,7 +133,11 @@ impl TestCmd {
             };
             let n_failed = results
                 .iter()
-                .filter(|r| matches!(r.verdict, Verdict::Failed(_)))
+                .filter(|r| matches!(r.verdict, Verdict::Failed(_) | Verdict::Sequential(_)))
+                .count();
+            limits += results
+                .iter()
+                .filter(|r| matches!(r.verdict, Verdict::Limit(_)))
                 .count();
             passed += results
                 .iter()
@@ -149,10 +160,12 @@ impl TestCmd {
                     "result": match r.verdict {
                         Verdict::Ok(_) => "ok",
                         Verdict::Failed(_) => "failed",
+                        Verdict::Sequential(_) => "failed_without_preemption",
+                        Verdict::Limit(_) => "limit",
                         Verdict::Ignored(_) => "ignored",
                     },
                     "note": match &r.verdict {
-                        Verdict::Ignored(why) => Value::from(why.as_str()),
+                        Verdict::Ignored(why) | Verdict::Limit(why) => Value::from(why.as_str()),
                         _ => Value::Null,
                     },
                     "report": r.json,
@@ -167,6 +180,7 @@ impl TestCmd {
                 "passed": passed,
                 "failed": failed,
                 "ignored": ignored,
+                "limits": limits,
                 "elapsed_ms": start.elapsed().as_secs_f64() * 1e3,
                 "shard": self.options.shard.map(|s| json!({"index": s.index, "count": s.count})),
                 "tests": documents,
@@ -174,6 +188,10 @@ impl TestCmd {
             emit(&format!("{v:#}\n"));
         }
         if failed_targets.is_empty() {
+            if limits > 0 {
+                eprintln!("error: {limits} test(s) could not be explored (a limit of the target; see above)");
+                return Ok(ExitCode::from(2));
+            }
             return Ok(ExitCode::SUCCESS);
         }
         let n = failed_targets.len();
@@ -394,8 +412,26 @@ impl TestCmd {
         } else {
             Value::Null
         };
-        let verdict = if report.failure.is_some() {
-            Verdict::Failed(text)
+        let verdict = if let Some(found) = &report.failure {
+            let message = found
+                .execution
+                .failure
+                .as_ref()
+                .map(|f| f.message.clone())
+                .unwrap_or_default();
+            let sequential = interlace_wasm::run_without_preemption(program, &cfg.run)?;
+            if message.contains("failed to spawn thread") {
+                Verdict::Limit(format!(
+                    "the test creates more threads than wasm32's memory holds (`{}`); not explored",
+                    message.lines().last().unwrap_or_default().trim()
+                ))
+            } else if sequential.failure.is_some() {
+                Verdict::Sequential(format!(
+                    "{text}note: an execution without any preemption fails too, so this is not an interleaving bug. If `cargo test` passes natively, it is a limit of wasm: a panic aborts (a test that catches one with catch_unwind cannot pass), and there are no files, sockets or processes.\n"
+                ))
+            } else {
+                Verdict::Failed(text)
+            }
         } else if let Some(why) = skipped_by_libtest(&report, name) {
             Verdict::Ignored(why)
         } else if report.single_thread {
@@ -436,6 +472,11 @@ fn line(r: &TestResult) -> String {
     match &r.verdict {
         Verdict::Ok(how) => format!("test {} ... ok, {how}\n", r.name),
         Verdict::Failed(_) => format!("test {} ... FAILED\n", r.name),
+        Verdict::Sequential(_) => format!(
+            "test {} ... FAILED without any preemption (not an interleaving bug)\n",
+            r.name
+        ),
+        Verdict::Limit(why) => format!("test {} ... not explored: {why}\n", r.name),
         Verdict::Ignored(why) if why.is_empty() => format!("test {} ... ignored\n", r.name),
         Verdict::Ignored(why) => format!("test {} ... ignored, {why}\n", r.name),
     }
@@ -450,12 +491,12 @@ fn target_summary(
     let mut out = String::new();
     let failures: Vec<&TestResult> = results
         .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Failed(_)))
+        .filter(|r| matches!(r.verdict, Verdict::Failed(_) | Verdict::Sequential(_)))
         .collect();
     if !failures.is_empty() {
         out.push_str("\nfailures:\n");
         for r in &failures {
-            if let Verdict::Failed(text) = &r.verdict {
+            if let Verdict::Failed(text) | Verdict::Sequential(text) = &r.verdict {
                 out.push_str(&format!("\n---- {} ----\n{text}", r.name));
             }
         }
@@ -467,8 +508,17 @@ fn target_summary(
     let count = |f: fn(&Verdict) -> bool| results.iter().filter(|r| f(&r.verdict)).count();
     let passed = count(|v| matches!(v, Verdict::Ok(_)));
     let ignored = count(|v| matches!(v, Verdict::Ignored(_)));
+    let sequential = count(|v| matches!(v, Verdict::Sequential(_)));
+    let limits = count(|v| matches!(v, Verdict::Limit(_)));
+    let mut extra = String::new();
+    if sequential > 0 {
+        extra.push_str(&format!(" ({sequential} without preemption)"));
+    }
+    if limits > 0 {
+        extra.push_str(&format!("; {limits} not explored (a limit)"));
+    }
     out.push_str(&format!(
-        "\ntest result: {}. {passed} passed; {} failed; {ignored} ignored; 0 measured; {filtered_out} filtered out; finished in {:.2}s\n\n",
+        "\ntest result: {}. {passed} passed; {} failed{extra}; {ignored} ignored; 0 measured; {filtered_out} filtered out; finished in {:.2}s\n\n",
         if failures.is_empty() { "ok" } else { "FAILED" },
         failures.len(),
         elapsed.as_secs_f64()
