@@ -2,7 +2,7 @@
 //! is spent; a failure is replayed once with tracing on to explain it.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::outcome::Execution;
+use crate::outcome::{Execution, FailureKind};
 use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
@@ -389,6 +389,22 @@ fn report(
 ) -> Result<ExploreReport> {
     let failure = match tally.failure {
         None => None,
+        Some((index, execution))
+            if execution.failure.as_ref().is_some_and(|f| {
+                matches!(f.kind, FailureKind::StepBound | FailureKind::Timeout)
+            }) =>
+        {
+            // Cut by a bound: replaying it with a trace would record every
+            // one of its millions of steps and could meet the wall-time
+            // bound first. Reported as it ran, without an interleaving.
+            let schedule =
+                ScheduleFile::record(program, &cfg.run, name, seed, Some(index), &execution);
+            Some(FoundFailure {
+                index,
+                schedule,
+                execution,
+            })
+        }
         Some((index, execution)) => {
             let schedule =
                 ScheduleFile::record(program, &cfg.run, name, seed, Some(index), &execution);

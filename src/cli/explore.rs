@@ -398,7 +398,17 @@ pub fn verdict(
         s.test = test.map(str::to_string);
         s
     };
-    let minimise = !options.no_minimise;
+    // An execution cut by a bound is millions of steps long: minimising
+    // would replay it again and again.
+    let cut = report.failure.as_ref().is_some_and(|f| {
+        f.execution.failure.as_ref().is_some_and(|x| {
+            matches!(
+                x.kind,
+                interlace_wasm::FailureKind::StepBound | interlace_wasm::FailureKind::Timeout
+            )
+        })
+    });
+    let minimise = !options.no_minimise && !cut;
     let Some(found) = &report.failure else {
         if options.json {
             let mut json = json::explore_report(program, module, report, None, None, None);

@@ -27,6 +27,12 @@ pub fn failure_report(program: &Program, execution: &Execution) -> String {
             }
         }
     }
+    if execution.trace.is_none() {
+        let _ = writeln!(
+            out,
+            "(no interleaving recorded for an execution cut by a bound; `replay` the schedule to see it)"
+        );
+    }
     if let Some(trace) = &execution.trace {
         let _ = writeln!(out, "--- interleaving ---");
         if interlace_wasm::lacks_line_info(trace, program.sites()) {

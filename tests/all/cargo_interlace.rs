@@ -100,7 +100,7 @@ fn every_test_gets_its_verdict_in_cargo_tests_shape() {
         "{out}"
     );
     assert!(
-        out.contains("test result: FAILED. 2 passed; 2 failed (1 without preemption); 2 ignored; 0 measured; 0 filtered out"),
+        out.contains("test result: FAILED. 2 passed; 2 failed (1 without preemption); 3 ignored; 0 measured; 0 filtered out"),
         "{out}"
     );
     assert!(
@@ -154,14 +154,21 @@ fn a_name_filter_selects_tests_like_cargo_test() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("test tests::locked_increments ... ok, 50 executions"));
     assert!(!stdout.contains("two_increments"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 5 filtered out"));
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 6 filtered out"));
     // The integration test has no test of that name.
     assert!(stdout.contains("0 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out"));
 }
 
 #[test]
 fn ignored_tests_run_with_ignored() {
-    let out = cargo_interlace(&["test", "--lib", "--ignored", "--iterations", "300"]);
+    let out = cargo_interlace(&[
+        "test",
+        "--lib",
+        "--ignored",
+        "ignored_racy",
+        "--iterations",
+        "300",
+    ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
@@ -232,7 +239,7 @@ fn jobs_spread_tests_with_the_same_verdicts() {
             .collect::<Vec<_>>()
     };
     let one = verdicts("1");
-    assert_eq!(one.len(), 6, "{one:?}");
+    assert_eq!(one.len(), 7, "{one:?}");
     assert_eq!(one, verdicts("2"));
 }
 
@@ -279,4 +286,30 @@ fn shards_of_a_test_run_merge_per_test() {
         stdout.contains("test result: FAILED. 1 passed; 1 failed; 0 ignored"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_test_longer_than_the_step_bound_is_a_limit_not_a_failure() {
+    let out = cargo_interlace(&[
+        "test",
+        "--lib",
+        "--ignored",
+        "long_counting",
+        "--max-steps",
+        "60000",
+        "--iterations",
+        "5",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("test tests::long_counting ... not explored: an execution passed --max-steps (60000 scheduling points)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("0 failed; 1 not explored (a limit)"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("could not be explored"), "{stderr}");
 }

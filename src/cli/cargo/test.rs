@@ -7,7 +7,7 @@ use crate::cli::json::REPORT_FORMAT;
 use crate::cli::{emit, RunArgs};
 use anyhow::{bail, Result};
 use clap::Args;
-use interlace_wasm::{explore_sharded, Program, RunConfig};
+use interlace_wasm::{explore_sharded, FailureKind, Program, RunConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -382,7 +382,22 @@ impl TestCmd {
                 eprint!("\r\x1b[2Ktest {name}: {}", progress_text(p));
             }
         };
-        let report = explore_sharded(program, &cfg, 1, self.options.shard, &mut progress)?;
+        let report = match explore_sharded(program, &cfg, 1, self.options.shard, &mut progress) {
+            Ok(report) => report,
+            // The tool's error on this test (a limit, a replay that could
+            // not repeat a cut execution) is this test's result; the other
+            // tests go on.
+            Err(e) => {
+                if on_terminal {
+                    eprint!("\r\x1b[2K");
+                }
+                return Ok(TestResult {
+                    name: name.to_string(),
+                    verdict: Verdict::Limit(format!("the tool could not explore it: {e}")),
+                    json: json!({"error": e.to_string()}),
+                });
+            }
+        };
         if on_terminal {
             eprint!("\r\x1b[2K");
         }
@@ -419,13 +434,21 @@ impl TestCmd {
                 .as_ref()
                 .map(|f| f.message.clone())
                 .unwrap_or_default();
-            let sequential = interlace_wasm::run_without_preemption(program, &cfg.run)?;
-            if message.contains("failed to spawn thread") {
+            let kind = found.execution.failure.as_ref().map(|f| f.kind);
+            if kind == Some(FailureKind::StepBound) {
+                Verdict::Limit(format!(
+                    "an execution passed --max-steps ({} scheduling points) and was cut; a long test is a limit of the tool, not a verdict: raise --max-steps, or give the test a smaller workload",
+                    cfg.run.max_steps
+                ))
+            } else if message.contains("failed to spawn thread") {
                 Verdict::Limit(format!(
                     "the test creates more threads than wasm32's memory holds (`{}`); not explored",
                     message.lines().last().unwrap_or_default().trim()
                 ))
-            } else if sequential.failure.is_some() {
+            } else if interlace_wasm::run_without_preemption(program, &cfg.run)?
+                .failure
+                .is_some()
+            {
                 Verdict::Sequential(format!(
                     "{text}note: an execution without any preemption fails too, so this is not an interleaving bug. If `cargo test` passes natively, it is a limit of wasm: a panic aborts (a test that catches one with catch_unwind cannot pass), and there are no files, sockets or processes.\n"
                 ))
