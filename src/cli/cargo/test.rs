@@ -445,6 +445,11 @@ impl TestCmd {
                     "the test creates more threads than wasm32's memory holds (`{}`); not explored",
                     message.lines().last().unwrap_or_default().trim()
                 ))
+            } else if let Some(line) = unsupported(&message) {
+                Verdict::Limit(format!(
+                    "the code needs what {} lacks (`{line}`); not a verdict on the test",
+                    super::build::TARGET
+                ))
             } else if interlace_wasm::run_without_preemption(program, &cfg.run)?
                 .failure
                 .is_some()
@@ -488,6 +493,19 @@ fn skipped_by_libtest(report: &interlace_wasm::ExploreReport, name: &str) -> Opt
         return Some("libtest ignored it".into());
     }
     None
+}
+
+/// The line of a panic message that says the platform lacks something
+/// (std's `Unsupported` errors, crates' fallbacks for wasm such as
+/// parking_lot_core's "Parking not supported on this platform").
+fn unsupported(message: &str) -> Option<&str> {
+    message.lines().map(str::trim).find(|l| {
+        let l = l.to_ascii_lowercase();
+        l.contains("not supported on this platform")
+            || l.contains("unsupported on this platform")
+            || l.contains("operation not supported")
+            || l.contains("kind: unsupported")
+    })
 }
 
 /// `test x ... ok` and what was explored.
@@ -547,4 +565,24 @@ fn target_summary(
         elapsed.as_secs_f64()
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsupported;
+
+    #[test]
+    fn platform_gaps_are_recognised_in_panic_messages() {
+        let parking = "thread 'main' (1) panicked at .../thread_parker/wasm.rs:26:9:\nParking not supported on this platform";
+        assert_eq!(
+            unsupported(parking),
+            Some("Parking not supported on this platform")
+        );
+        let io = "called `Result::unwrap()` on an `Err` value: Error { kind: Unsupported, message: \"operation not supported on this platform\" }";
+        assert!(unsupported(io).is_some());
+        assert_eq!(
+            unsupported("assertion `left == right` failed: lost update"),
+            None
+        );
+    }
 }
