@@ -22,7 +22,9 @@
 //!     run: RunConfig::default(),
 //! };
 //! let report = explore(&program, &cfg).unwrap();
-//! assert_eq!(report.executions, 3);
+//! // One thread has one interleaving: the first execution is the only one.
+//! assert_eq!(report.executions, 1);
+//! assert!(report.single_thread);
 //! assert!(report.failure.is_none());
 //! ```
 //!

@@ -8,6 +8,7 @@
 use super::{Choice, Divergence, Finish, ReplayScheduler, Scheduler};
 use crate::op::{Op, ThreadId};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// One departure from the default continuation.
@@ -26,8 +27,10 @@ pub struct Switch {
 enum Plan {
     /// Follow a recorded decision list (to learn its switches).
     Decisions(ReplayScheduler),
-    /// Follow switches; where none applies, the default.
-    Switches(Vec<Switch>),
+    /// Follow switches; where none applies, the default. Indexed by
+    /// (thread, its steps): a lookup per step, not a scan of the list (a
+    /// long execution has many thousands of switches).
+    Switches(HashMap<(ThreadId, u64), Vec<ThreadId>>),
 }
 
 /// Runs one execution by a switch list (or a decision list) and records the
@@ -48,7 +51,11 @@ impl SwitchScheduler {
 
     /// One execution that departs from the default only at `switches`.
     pub fn from_switches(switches: Vec<Switch>) -> SwitchScheduler {
-        SwitchScheduler::with(Plan::Switches(switches))
+        let mut index: HashMap<(ThreadId, u64), Vec<ThreadId>> = HashMap::new();
+        for s in switches {
+            index.entry((s.after, s.steps)).or_default().push(s.to);
+        }
+        SwitchScheduler::with(Plan::Switches(index))
     }
 
     fn with(plan: Plan) -> SwitchScheduler {
@@ -83,10 +90,10 @@ impl Scheduler for SwitchScheduler {
         let (after, steps) = (self.last, self.steps_of(self.last));
         let pick = match &mut self.plan {
             Plan::Decisions(replay) => replay.choose(choice)?,
-            Plan::Switches(list) => list
-                .iter()
-                .find(|s| s.after == after && s.steps == steps && choice.runnable.contains(&s.to))
-                .map_or(default, |s| s.to),
+            Plan::Switches(index) => index
+                .get(&(after, steps))
+                .and_then(|to| to.iter().find(|t| choice.runnable.contains(t)))
+                .map_or(default, |&t| t),
         };
         if pick != default {
             self.taken.borrow_mut().push(Switch {

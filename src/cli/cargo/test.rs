@@ -401,6 +401,19 @@ impl TestCmd {
         if on_terminal {
             eprint!("\r\x1b[2K");
         }
+        // A limit is said before anything is minimised or saved: the
+        // execution that met it is no counterexample.
+        if let Some(why) = report
+            .failure
+            .as_ref()
+            .and_then(|found| limit_of(found, cfg.run.max_steps))
+        {
+            return Ok(TestResult {
+                name: name.to_string(),
+                json: json!({"limit": why}),
+                verdict: Verdict::Limit(why),
+            });
+        }
         let dir = target_dir(&artifact.wasm)
             .join("interlace")
             .join(&artifact.name);
@@ -427,30 +440,8 @@ impl TestCmd {
         } else {
             Value::Null
         };
-        let verdict = if let Some(found) = &report.failure {
-            let message = found
-                .execution
-                .failure
-                .as_ref()
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
-            let kind = found.execution.failure.as_ref().map(|f| f.kind);
-            if kind == Some(FailureKind::StepBound) {
-                Verdict::Limit(format!(
-                    "an execution passed --max-steps ({} scheduling points) and was cut; a long test is a limit of the tool, not a verdict: raise --max-steps, or give the test a smaller workload",
-                    cfg.run.max_steps
-                ))
-            } else if message.contains("failed to spawn thread") {
-                Verdict::Limit(format!(
-                    "the test creates more threads than wasm32's memory holds (`{}`); not explored",
-                    message.lines().last().unwrap_or_default().trim()
-                ))
-            } else if let Some(line) = unsupported(&message) {
-                Verdict::Limit(format!(
-                    "the code needs what {} lacks (`{line}`); not a verdict on the test",
-                    super::build::TARGET
-                ))
-            } else if interlace_wasm::run_without_preemption(program, &cfg.run)?
+        let verdict = if report.failure.is_some() {
+            if interlace_wasm::run_without_preemption(program, &cfg.run)?
                 .failure
                 .is_some()
             {
@@ -493,6 +484,30 @@ fn skipped_by_libtest(report: &interlace_wasm::ExploreReport, name: &str) -> Opt
         return Some("libtest ignored it".into());
     }
     None
+}
+
+/// Why a found failure is a limit (of the tool or of the target), not a
+/// verdict on the test: cut by the step bound, out of memory for threads,
+/// or the platform lacks what the code needs.
+fn limit_of(found: &interlace_wasm::FoundFailure, max_steps: u64) -> Option<String> {
+    let failure = found.execution.failure.as_ref()?;
+    if failure.kind == FailureKind::StepBound {
+        return Some(format!(
+            "an execution passed --max-steps ({max_steps} scheduling points) and was cut; a long test is a limit of the tool, not a verdict: raise --max-steps, or give the test a smaller workload"
+        ));
+    }
+    if failure.message.contains("failed to spawn thread") {
+        return Some(format!(
+            "the test creates more threads than wasm32's memory holds (`{}`); not explored",
+            failure.message.lines().last().unwrap_or_default().trim()
+        ));
+    }
+    unsupported(&failure.message).map(|line| {
+        format!(
+            "the code needs what {} lacks (`{line}`); not a verdict on the test",
+            super::build::TARGET
+        )
+    })
 }
 
 /// The line of a panic message that says the platform lacks something
