@@ -79,7 +79,13 @@ pub fn cli_with_cache(dir: &Path, args: &[&str], cache: &Path) -> Output {
 
 /// A fresh scratch directory for one test.
 pub fn scratch(test: &str) -> PathBuf {
-    let dir = workspace().join("target/test-scratch").join(test);
+    // Unique per call: two tests that explore one guest run in parallel,
+    // and one must not delete the other's directory under it.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = workspace()
+        .join("target/test-scratch")
+        .join(format!("{test}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
