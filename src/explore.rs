@@ -2,7 +2,7 @@
 //! is spent; a failure is replayed once with tracing on to explain it.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::outcome::{Execution, FailureKind};
+use crate::outcome::Execution;
 use crate::program::Program;
 use crate::runtime::{execute, RunConfig};
 use crate::schedule::ScheduleFile;
@@ -390,9 +390,10 @@ fn report(
     let failure = match tally.failure {
         None => None,
         Some((index, execution))
-            if execution.failure.as_ref().is_some_and(|f| {
-                matches!(f.kind, FailureKind::StepBound | FailureKind::Timeout)
-            }) =>
+            if execution
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.kind.cut_by_bound()) =>
         {
             // Cut by a bound: replaying it with a trace would record every
             // one of its millions of steps and could meet the wall-time

@@ -51,6 +51,13 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
+    /// An execution cut by `--max-steps` or `--timeout`: possibly millions
+    /// of steps, so it is reported as it ran (no traced replay, no
+    /// minimising).
+    pub fn cut_by_bound(self) -> bool {
+        matches!(self, FailureKind::StepBound | FailureKind::Timeout)
+    }
+
     /// Lower-case name.
     pub fn name(self) -> &'static str {
         match self {

@@ -161,14 +161,19 @@ impl ExploreOptions {
         Ok(report)
     }
 
-    /// The progress printer to pass to `explore_sharded`, and whether it prints.
-    fn progress_line(&self) -> (bool, impl FnMut(&Progress)) {
+    /// Whether the live progress line is shown (`--progress`).
+    pub fn progress_shown(&self) -> bool {
         use std::io::IsTerminal;
-        let on = match self.progress {
+        match self.progress {
             ProgressArg::Auto => std::io::stderr().is_terminal(),
             ProgressArg::Always => true,
             ProgressArg::Never => false,
-        };
+        }
+    }
+
+    /// The progress printer to pass to `explore_sharded`, and whether it prints.
+    fn progress_line(&self) -> (bool, impl FnMut(&Progress)) {
+        let on = self.progress_shown();
         (on, move |p: &Progress| {
             if on {
                 eprint!("\r\x1b[2K{}", progress_text(p));
@@ -401,12 +406,10 @@ pub fn verdict(
     // An execution cut by a bound is millions of steps long: minimising
     // would replay it again and again.
     let cut = report.failure.as_ref().is_some_and(|f| {
-        f.execution.failure.as_ref().is_some_and(|x| {
-            matches!(
-                x.kind,
-                interlace_wasm::FailureKind::StepBound | interlace_wasm::FailureKind::Timeout
-            )
-        })
+        f.execution
+            .failure
+            .as_ref()
+            .is_some_and(|x| x.kind.cut_by_bound())
     });
     let minimise = !options.no_minimise && !cut;
     let Some(found) = &report.failure else {

@@ -46,30 +46,44 @@ impl Which {
     }
 }
 
+/// What both commands take: the binary, how to build it, how to run it,
+/// and its arguments.
 #[derive(Args)]
-pub struct CargoRunCmd {
+pub struct Binary {
     #[command(flatten)]
     which: Which,
     #[command(flatten)]
     cargo: CargoArgs,
     #[command(flatten)]
     run: RunArgs,
-    #[command(flatten)]
-    options: RunOptions,
     /// Arguments for the program (after `--`).
     #[arg(last = true)]
     guest_args: Vec<String>,
 }
 
+impl Binary {
+    /// Builds it; the module and how to run it.
+    fn module_args(self) -> Result<ModuleArgs> {
+        Ok(ModuleArgs {
+            module: self.which.build(&self.cargo)?,
+            run: self.run,
+            guest_args: self.guest_args,
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct CargoRunCmd {
+    #[command(flatten)]
+    binary: Binary,
+    #[command(flatten)]
+    options: RunOptions,
+}
+
 impl CargoRunCmd {
     pub fn execute(self) -> Result<ExitCode> {
-        let module = self.which.build(&self.cargo)?;
         RunCmd {
-            module: ModuleArgs {
-                module,
-                run: self.run,
-                guest_args: self.guest_args,
-            },
+            module: self.binary.module_args()?,
             options: self.options,
         }
         .execute()
@@ -79,37 +93,25 @@ impl CargoRunCmd {
 #[derive(Args)]
 pub struct CargoExploreCmd {
     #[command(flatten)]
-    which: Which,
-    #[command(flatten)]
-    cargo: CargoArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    binary: Binary,
     #[command(flatten)]
     options: ExploreOptions,
     /// Where to save a failing schedule [default:
     /// target/interlace/<binary>.failure.json].
     #[arg(long)]
     save: Option<PathBuf>,
-    /// Arguments for the program (after `--`).
-    #[arg(last = true)]
-    guest_args: Vec<String>,
 }
 
 impl CargoExploreCmd {
     pub fn execute(self) -> Result<ExitCode> {
-        let module = self.which.build(&self.cargo)?;
+        let module = self.binary.module_args()?;
         let save = self.save.clone().unwrap_or_else(|| {
-            let dir = target_dir(&module).join("interlace");
+            let dir = target_dir(&module.module).join("interlace");
             let _ = std::fs::create_dir_all(&dir);
-            let stem = module.file_stem().unwrap_or_default().to_string_lossy();
-            dir.join(format!("{stem}.failure.json"))
+            dir.join(format!("{}.failure.json", module.stem()))
         });
         ExploreCmd {
-            module: ModuleArgs {
-                module,
-                run: self.run,
-                guest_args: self.guest_args,
-            },
+            module,
             options: self.options,
             save: Some(save),
         }

@@ -65,11 +65,20 @@ impl Artifact {
         }
     }
 
+    /// Whether it is the library's unit-test harness.
+    pub fn is_lib(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "lib" | "rlib" | "cdylib" | "staticlib" | "dylib" | "proc-macro"
+        )
+    }
+
     /// The cargo option that selects this target again (`--lib`, `--test x`).
     pub fn selector(&self) -> String {
-        match self.kind.as_str() {
-            "lib" | "rlib" | "cdylib" | "staticlib" | "dylib" | "proc-macro" => "--lib".into(),
-            kind => format!("--{kind} {}", self.name),
+        if self.is_lib() {
+            "--lib".into()
+        } else {
+            format!("--{} {}", self.kind, self.name)
         }
     }
 }

@@ -2,7 +2,7 @@
 //! explored as its own program (`NAME --exact --nocapture --test-threads=1`).
 
 use super::build::{build, target_dir, Artifact, Build, CargoArgs};
-use crate::cli::explore::{progress_text, verdict, ExploreOptions, ProgressArg};
+use crate::cli::explore::{progress_text, verdict, ExploreOptions};
 use crate::cli::json::REPORT_FORMAT;
 use crate::cli::{emit, RunArgs};
 use anyhow::{bail, Result};
@@ -72,6 +72,35 @@ enum Verdict {
     Ignored(String),
 }
 
+/// How many results of each kind (failed includes sequential failures).
+#[derive(Default)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    sequential: usize,
+    limits: usize,
+    ignored: usize,
+}
+
+impl Counts {
+    fn of(results: &[TestResult]) -> Counts {
+        let mut c = Counts::default();
+        for r in results {
+            match r.verdict {
+                Verdict::Ok(_) => c.passed += 1,
+                Verdict::Failed(_) => c.failed += 1,
+                Verdict::Sequential(_) => {
+                    c.failed += 1;
+                    c.sequential += 1
+                }
+                Verdict::Limit(_) => c.limits += 1,
+                Verdict::Ignored(_) => c.ignored += 1,
+            }
+        }
+        c
+    }
+}
+
 /// One test's result, as printed and as JSON.
 struct TestResult {
     name: String,
@@ -106,13 +135,13 @@ impl TestCmd {
         let mut artifacts = build(&self.cargo, Build::Tests(&selectors))?;
         // cargo test's order: unit tests (library, then binaries), then
         // integration tests, then the rest, each by name.
-        let rank = |kind: &str| match kind {
-            "lib" | "rlib" | "cdylib" | "staticlib" | "dylib" | "proc-macro" => 0,
+        let rank = |a: &Artifact| match a.kind.as_str() {
+            _ if a.is_lib() => 0,
             "bin" => 1,
             "test" => 2,
             _ => 3,
         };
-        artifacts.sort_by(|a, b| (rank(&a.kind), &a.name).cmp(&(rank(&b.kind), &b.name)));
+        artifacts.sort_by(|a, b| (rank(a), &a.name).cmp(&(rank(b), &b.name)));
         if artifacts.is_empty() {
             bail!("cargo built no test target for the selection; check --lib/--test/--bins/--examples and -p");
         }
@@ -131,22 +160,11 @@ impl TestCmd {
             let Some(results) = self.test_target(artifact)? else {
                 continue;
             };
-            let n_failed = results
-                .iter()
-                .filter(|r| matches!(r.verdict, Verdict::Failed(_) | Verdict::Sequential(_)))
-                .count();
-            limits += results
-                .iter()
-                .filter(|r| matches!(r.verdict, Verdict::Limit(_)))
-                .count();
-            passed += results
-                .iter()
-                .filter(|r| matches!(r.verdict, Verdict::Ok(_)))
-                .count();
-            ignored += results
-                .iter()
-                .filter(|r| matches!(r.verdict, Verdict::Ignored(_)))
-                .count();
+            let counts = Counts::of(&results);
+            let n_failed = counts.failed;
+            limits += counts.limits;
+            passed += counts.passed;
+            ignored += counts.ignored;
             failed += n_failed;
             if n_failed > 0 {
                 failed_targets.push(artifact.selector());
@@ -368,15 +386,7 @@ impl TestCmd {
             args.push("--include-ignored".into());
         }
         let cfg = self.options.config(self.run.run_config(&args)?)?;
-        let on_terminal = {
-            use std::io::IsTerminal;
-            self.options.jobs <= 1
-                && match self.options.progress {
-                    ProgressArg::Auto => std::io::stderr().is_terminal(),
-                    ProgressArg::Always => true,
-                    ProgressArg::Never => false,
-                }
-        };
+        let on_terminal = self.options.jobs <= 1 && self.options.progress_shown();
         let mut progress = |p: &interlace_wasm::Progress| {
             if on_terminal {
                 eprint!("\r\x1b[2Ktest {name}: {}", progress_text(p));
@@ -561,11 +571,13 @@ fn target_summary(
             out.push_str(&format!("    {}\n", r.name));
         }
     }
-    let count = |f: fn(&Verdict) -> bool| results.iter().filter(|r| f(&r.verdict)).count();
-    let passed = count(|v| matches!(v, Verdict::Ok(_)));
-    let ignored = count(|v| matches!(v, Verdict::Ignored(_)));
-    let sequential = count(|v| matches!(v, Verdict::Sequential(_)));
-    let limits = count(|v| matches!(v, Verdict::Limit(_)));
+    let Counts {
+        passed,
+        sequential,
+        limits,
+        ignored,
+        ..
+    } = Counts::of(results);
     let mut extra = String::new();
     if sequential > 0 {
         extra.push_str(&format!(" ({sequential} without preemption)"));
