@@ -54,10 +54,11 @@ fn wat_module(body: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// `$work`: 1M atomic loads.
+/// `$work`: 1M atomic loads, over 1,024 words (one word re-read with
+/// nothing else happening is a livelock).
 const LOOP: &str = r#"(func $work (local $i i32)
     (loop $l
-      (drop (i32.atomic.load (i32.const 64)))
+      (drop (i32.atomic.load offset=64 (i32.shl (i32.and (local.get $i) (i32.const 1023)) (i32.const 2))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000)))))"#;
 

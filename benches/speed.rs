@@ -12,8 +12,10 @@ mod common;
 
 use common::{guests, load};
 use interlace_instrument::Granularity;
-use interlace_wasm::{explore, ExploreConfig, RunConfig, Strategy};
-use std::time::Instant;
+use interlace_wasm::runtime::costs::setup_costs;
+use interlace_wasm::scheduler::{RandomScheduler, RoundRobinScheduler};
+use interlace_wasm::{execute, explore, ExploreConfig, Program, RunConfig, Scheduler, Strategy};
+use std::time::{Duration, Instant};
 
 /// (guest, threads, random executions/s, DPOR executions, DPOR executions/s)
 /// of the baseline binary (600152a), measured with `explore --json` on
@@ -34,8 +36,102 @@ const RANDOM: u64 = 2000;
 /// whatever the speed: DPOR's order is deterministic).
 const DPOR_BUDGET: u64 = 2000;
 
+/// Minor page faults of this OS thread so far.
+fn page_faults() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut u);
+        u.ru_minflt as u64
+    }
+}
+
+/// Runs every execution of `s`: (executions, scheduling points, threads,
+/// wall time).
+fn run_all(p: &Program, mut s: Box<dyn Scheduler>, cfg: &RunConfig) -> (u64, u64, u64, Duration) {
+    let start = Instant::now();
+    let (mut n, mut steps, mut threads) = (0, 0, 0);
+    while s.next_execution() {
+        let (r, back) = execute(p, s, cfg);
+        s = back;
+        let e = r.expect("execution");
+        assert!(
+            e.failure.is_none(),
+            "the bench guests are correct: {:?}",
+            e.failure
+        );
+        n += 1;
+        steps += e.steps;
+        threads += u64::from(e.threads);
+    }
+    (n, steps, threads, start.elapsed())
+}
+
+fn best(f: impl Fn() -> Duration) -> Duration {
+    (0..3).map(|_| f()).min().unwrap()
+}
+
+fn wat_module(body: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+            (import "env" "memory" (memory 1 1 shared))
+            (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+            {body})"#
+    ))
+    .unwrap()
+}
+
+/// `$work`: 1M atomic loads, over 1,024 words (one word re-read with
+/// nothing else happening is a livelock).
+const LOOP: &str = r#"(func $work (local $i i32)
+    (loop $l
+      (drop (i32.atomic.load offset=64 (i32.shl (i32.and (local.get $i) (i32.const 1023)) (i32.const 2))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000)))))"#;
+
+/// Nanoseconds per scheduling point (host bookkeeping and the hook call),
+/// without and with a fiber switch.
+fn per_point() -> (f64, f64) {
+    let big = RunConfig {
+        max_steps: 100_000_000,
+        ..RunConfig::default()
+    };
+    // Main alone skips its points (abi::SOLO_EXPORT): a second thread that
+    // waits forever makes them real, and main the only one that can run.
+    let plain = wat_module(&format!(
+        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)) (func (export "_start") (call $work))"#
+    ));
+    let blocked = wat_module(&format!(
+        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)
+             (drop (memory.atomic.wait32 (i32.const 8) (i32.const 0) (i64.const -1))))
+           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
+    ));
+    let two = wat_module(&format!(
+        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32) (call $work))
+           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
+    ));
+    let time = |p: &Program, s: &dyn Fn() -> Box<dyn Scheduler>| best(|| run_all(p, s(), &big).3);
+    let base = time(&load(&plain, None), &|| {
+        Box::new(RandomScheduler::new(1, 1))
+    });
+    let alone = time(&load(&blocked, Some(Granularity::All)), &|| {
+        Box::new(RandomScheduler::new(1, 1))
+    });
+    let switching = time(&load(&two, Some(Granularity::All)), &|| {
+        Box::new(RoundRobinScheduler::new(1))
+    });
+    (
+        alone.saturating_sub(base).as_nanos() as f64 / 1e6,
+        switching.saturating_sub(base * 2).as_nanos() as f64 / 2e6,
+    )
+}
+
 fn main() {
     let dir = guests();
+    let (no_switch, with_switch) = per_point();
+    println!(
+        "ns per scheduling point (host call and bookkeeping, guest work subtracted), one run:\n  without a switch {no_switch:.0} ns, with a fiber switch at every point {with_switch:.0} ns\n"
+    );
     println!("executions/s, this version against the baseline (600152a), one run:\n");
     println!(
         "  {:<18} {:>7} {:>12} {:>12} {:>7}   {:>10} {:>12} {:>12} {:>7}",
@@ -49,6 +145,7 @@ fn main() {
         "baseline",
         "ratio"
     );
+    let mut breakdown = vec![];
     for &(name, threads, base_random, base_dpor_n, base_dpor) in BASELINE {
         let wasm = std::fs::read(dir.join(format!("{name}.wasm"))).unwrap();
         let p = load(&wasm, Some(Granularity::All));
@@ -92,6 +189,47 @@ fn main() {
             "  {name:<18} {threads:>7} {random:>12.0} {base_random:>12.0} {:>7}   {dpor_n:>10} {dpor:>12.0} {base_dpor:>12.0} {:>7}{same}",
             ratio(random, base_random),
             ratio(dpor, base_dpor)
+        );
+        breakdown.push((name, p, no_switch));
+    }
+    println!(
+        "\nwhere a random execution's time goes, per execution: memory = mapping + page faults x the cost of one;\ninstances = threads x one instantiation; host = points x ns per point above; guest = the rest (guest code, wasi, executor)"
+    );
+    println!(
+        "  {:<18} {:>8} {:>7} {:>7} {:>6} {:>13} {:>13} {:>13} {:>13}",
+        "guest",
+        "µs/exec",
+        "points",
+        "threads",
+        "faults",
+        "memory",
+        "instances",
+        "host",
+        "guest+other"
+    );
+    for (name, p, ns_point) in breakdown {
+        let faults_before = page_faults();
+        let (n, steps, threads, t) = run_all(
+            &p,
+            Box::new(RandomScheduler::new(1, 500)),
+            &RunConfig::default(),
+        );
+        let faults = (page_faults() - faults_before) as f64 / n as f64;
+        let costs = setup_costs(&p, 200).expect("the guest instantiates");
+        let per = t.as_secs_f64() * 1e6 / n as f64;
+        let points = steps as f64 / n as f64;
+        let threads = threads as f64 / n as f64;
+        let memory = (costs.memory.as_secs_f64() + faults * costs.page_fault.as_secs_f64()) * 1e6;
+        let instances = costs.instance.as_secs_f64() * 1e6 * threads;
+        let host = points * ns_point / 1e3;
+        let rest = per - memory - instances - host;
+        let share = |us: f64| format!("{us:.0} µs {:>3.0}%", 100.0 * us / per);
+        println!(
+            "  {name:<18} {per:>8.0} {points:>7.0} {threads:>7.1} {faults:>6.0} {:>13} {:>13} {:>13} {:>13}",
+            share(memory),
+            share(instances),
+            share(host),
+            share(rest)
         );
     }
 }

@@ -208,7 +208,14 @@ pub fn format_trace_with(
     }
     let switches = runs.len().saturating_sub(1);
     let mut out = String::new();
-    let _ = writeln!(out, "{} steps, {} context switches", trace.len(), switches);
+    let steps = trace.last().map_or(0, |s| s.step).max(trace.len() as u64);
+    let alone = steps - trace.len() as u64;
+    let alone = if alone > 0 {
+        format!(" ({alone} of them accesses of the main thread alone)")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "{steps} steps{alone}, {switches} context switches");
     let skip = runs.len().saturating_sub(max_runs);
     if skip > 0 {
         let steps: usize = runs[..skip].iter().map(|r| r.len()).sum();
@@ -220,6 +227,19 @@ pub fn format_trace_with(
         let show = |i: usize| n <= run_lines || i < 2 || i >= n - 2 || notable(&run[i]);
         let mut hidden: Vec<&Step> = vec![];
         for (i, s) in run.iter().enumerate() {
+            // Step numbers skip only the accesses of the main thread while
+            // it was the only thread (abi::SOLO_EXPORT).
+            let skipped = i
+                .checked_sub(1)
+                .map_or(0, |p| s.step.saturating_sub(run[p].step + 1));
+            if skipped > 0 {
+                flush_hidden(&mut out, &mut hidden, sites);
+                let _ = writeln!(
+                    out,
+                    "  {:>7}  ... {skipped} accesses while it was the only thread (no scheduling points)",
+                    ""
+                );
+            }
             if show(i) {
                 flush_hidden(&mut out, &mut hidden, sites);
                 let _ = writeln!(out, "  {}", describe(s, sites));

@@ -24,6 +24,11 @@ pub const ACCESS_CAS: &str = "access_cas";
 pub const BULK: &str = "bulk";
 /// `park()`: suspends the calling thread until the scheduler runs it again.
 pub const PARK: &str = "park";
+/// `solo_steps() -> i32`: the main thread, alone (see [`SOLO_EXPORT`]),
+/// used up the accesses [`SOLO_BUDGET_EXPORT`] granted it: the host counts
+/// them as steps (the step bound stops a program that loops alone) and
+/// grants more. Nonzero: park (the execution ended).
+pub const SOLO_STEPS: &str = "solo_steps";
 /// `wait32(addr: i32, expected: i32, timeout_ns: i64, site: i32) -> i32`:
 /// replaces `memory.atomic.wait32` (same result codes: 0 woken, 1 not-equal, 2 timed out).
 pub const WAIT32: &str = "wait32";
@@ -73,6 +78,18 @@ pub const INIT_EXPORTS: [(&str, &str); 2] = [
     ("__wasi_init_tp", "__interlace_init_tp"),
     ("__wasm_call_ctors", "__interlace_call_ctors"),
 ];
+/// Mutable `i32` global the instrumenter adds and exports: while it is 1,
+/// the access helpers return without asking the host. The host sets it to 1
+/// in the main thread's instance and to 0 at the first spawn, so it holds
+/// exactly while the main thread is the only thread there has been. Sound
+/// for every strategy: no other thread exists to interleave with, and every
+/// access made then happens before everything any later thread does (the
+/// spawn orders them), so none of them can race, be reordered by DPOR or
+/// matter to fairness. Instances start at 0 (spawned threads never skip).
+pub const SOLO_EXPORT: &str = "__interlace_solo";
+/// Mutable `i32` global: accesses the main thread may still skip while
+/// alone before it calls [`SOLO_STEPS`]; set by the host.
+pub const SOLO_BUDGET_EXPORT: &str = "__interlace_solo_budget";
 /// Name under which the instrumenter exports `__wasm_init_tls`, so the host
 /// can give a lightweight thread its own thread-local storage.
 pub const INIT_TLS_EXPORT: &str = "__interlace_init_tls";
@@ -201,6 +218,32 @@ pub const LIBRARY_PATHS: &[&str] = &[
     "libc-bottom-half",
     "libc-top-half",
 ];
+
+/// wasi-libc functions (source file, name) whose plain (non-atomic) loads
+/// and stores are not scheduling points: they touch only the calling
+/// thread's own TSD slots and the TSD key table, never memory a program can
+/// name, so no program access can race with them (the key table is written
+/// under the library's key lock, whose atomics stay points). The destructor
+/// loop a thread runs at exit reads 128 keys and slots: 516 of a std
+/// thread's ~700 points, with nothing a program could do between them.
+/// Whole files are not listed on purpose: `pthread_create` stores the new
+/// thread's handle into the program's variable after the spawn (a race a
+/// program can have), `pthread_key_create` its key, and the allocator's
+/// `free` writes its links into the freed block, which is how a use after
+/// free is found.
+pub const PRIVATE_LIBRARY_FUNCTIONS: &[(&str, &str)] = &[
+    ("src/thread/pthread_key_create.c", "__pthread_tsd_run_dtors"),
+    ("src/thread/pthread_getspecific.c", "pthread_getspecific"),
+    ("src/thread/pthread_setspecific.c", "pthread_setspecific"),
+];
+
+/// Whether code of function `function` from source `file`, in a library
+/// compile unit, is one of [`PRIVATE_LIBRARY_FUNCTIONS`].
+pub fn is_private_library_function(file: &str, function: &str) -> bool {
+    PRIVATE_LIBRARY_FUNCTIONS
+        .iter()
+        .any(|&(f, name)| function == name && file.ends_with(f))
+}
 
 /// Whether a source path is library code (see [`LIBRARY_PATHS`]).
 pub fn is_library_path(path: &str) -> bool {

@@ -7,7 +7,7 @@
 //! program's own code, and is library code only if no frame is.
 
 use gimli::{EndianSlice, LittleEndian};
-use interlace_guest_sdk::abi::{is_library_path, RawSection};
+use interlace_guest_sdk::abi::{is_library_path, is_private_library_function, RawSection};
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
 
@@ -109,6 +109,31 @@ impl<'a> Locator<'a> {
             .rev()
             .take(4)
             .any(|&(begin, end)| begin <= offset && offset < end)
+    }
+
+    /// Whether the instruction at `offset` is wasi-libc code whose plain
+    /// accesses touch only the library's own state (see
+    /// `abi::PRIVATE_LIBRARY_FUNCTIONS`): in a library unit, with its
+    /// innermost frame (inlined or not) in one of those functions.
+    pub fn in_private_library(&self, offset: u64) -> bool {
+        let Some(ctx) = &self.ctx else {
+            return false;
+        };
+        if !self.in_library_unit(offset) {
+            return false;
+        }
+        let Ok(mut frames) = ctx.find_frames(offset).skip_all_loads() else {
+            return false;
+        };
+        let Ok(Some(frame)) = frames.next() else {
+            return false;
+        };
+        let file = frame.location.and_then(|l| l.file);
+        let function = frame.function.as_ref().and_then(|f| f.raw_name().ok());
+        match (file, function) {
+            (Some(file), Some(function)) => is_private_library_function(file, &function),
+            _ => false,
+        }
     }
 
     /// Whether the module has debug info at all.

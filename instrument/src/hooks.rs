@@ -46,12 +46,42 @@ impl Hooks {
         let ty = module.types.add(&[I32, I32, I32], &[I32]);
         let (notify, _) = module.add_import_func(m, abi::NOTIFY, ty);
 
-        let access = helper(module, &[I32, I32], access_host, park, "__interlace_access");
+        // See abi::SOLO_EXPORT: 0 until the host says the main thread is alone.
+        let solo = module.globals.add_local(
+            I32,
+            true,
+            false,
+            walrus::ConstExpr::Value(walrus::ir::Value::I32(0)),
+        );
+        module.exports.add(abi::SOLO_EXPORT, solo);
+        let budget = module.globals.add_local(
+            I32,
+            true,
+            false,
+            walrus::ConstExpr::Value(walrus::ir::Value::I32(0)),
+        );
+        module.exports.add(abi::SOLO_BUDGET_EXPORT, budget);
+        let ty = module.types.add(&[], &[I32]);
+        let (solo_steps, _) = module.add_import_func(m, abi::SOLO_STEPS, ty);
+        let solo = Solo {
+            flag: solo,
+            budget,
+            steps: solo_steps,
+        };
+        let access = helper(
+            module,
+            &[I32, I32],
+            access_host,
+            park,
+            solo,
+            "__interlace_access",
+        );
         let access_cas = helper(
             module,
             &[I32, I32, I64],
             access_cas_host,
             park,
+            solo,
             "__interlace_access_cas",
         );
         let bulk = helper(
@@ -59,6 +89,7 @@ impl Hooks {
             &[I32, I32, I32, I32],
             bulk_host,
             park,
+            solo,
             "__interlace_bulk",
         );
         Hooks {
@@ -96,19 +127,59 @@ impl Hooks {
     }
 }
 
-/// `fn(params...) { if host(params...) { park() } }`: keeps the per-site code
-/// to one call, and the async park off the common path.
+/// The main thread's skipping while it is alone (see [`abi::SOLO_EXPORT`]).
+#[derive(Clone, Copy)]
+struct Solo {
+    flag: walrus::GlobalId,
+    budget: walrus::GlobalId,
+    /// The [`abi::SOLO_STEPS`] import.
+    steps: FunctionId,
+}
+
+/// `fn(params...) { if solo { budget -= 1; if budget == 0 && solo_steps() {
+/// park() } return } if host(params...) { park() } }`: keeps the per-site
+/// code to one call, the async park off the common path, and the host out
+/// of the main thread's accesses before its first spawn but for one call
+/// per budget (see [`abi::SOLO_EXPORT`]).
 fn helper(
     module: &mut Module,
     params: &[ValType],
     host: FunctionId,
     park: FunctionId,
+    solo: Solo,
     name: &str,
 ) -> FunctionId {
+    use walrus::ir::BinaryOp;
     let mut b = FunctionBuilder::new(&mut module.types, params, &[]);
     b.name(name.to_string());
     let args: Vec<_> = params.iter().map(|&t| module.locals.add(t)).collect();
     let mut body = b.func_body();
+    body.global_get(solo.flag).if_else(
+        None,
+        |then| {
+            then.global_get(solo.budget)
+                .i32_const(1)
+                .binop(BinaryOp::I32Sub)
+                .global_set(solo.budget)
+                .global_get(solo.budget)
+                .unop(walrus::ir::UnaryOp::I32Eqz)
+                .if_else(
+                    None,
+                    |spent| {
+                        spent.call(solo.steps).if_else(
+                            None,
+                            |end| {
+                                end.call(park);
+                            },
+                            |_| {},
+                        );
+                    },
+                    |_| {},
+                )
+                .return_();
+        },
+        |_| {},
+    );
     for &a in &args {
         body.local_get(a);
     }

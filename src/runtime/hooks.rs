@@ -187,6 +187,39 @@ async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
     })
 }
 
+fn global(caller: &mut Caller<'_, ThreadData>, name: &str) -> Option<wasmtime::Global> {
+    caller
+        .get_export(name)
+        .and_then(wasmtime::Extern::into_global)
+}
+
+/// The calling thread is no longer alone: its accesses are scheduling
+/// points again, and those it skipped are counted as steps (see
+/// [`abi::SOLO_EXPORT`]). Before the spawn's own point.
+fn leave_solo(caller: &mut Caller<'_, ThreadData>) -> wasmtime::Result<()> {
+    let Some(solo) = global(caller, abi::SOLO_EXPORT) else {
+        return Ok(());
+    };
+    if solo.get(&mut *caller).i32() == Some(0) {
+        return Ok(());
+    }
+    solo.set(&mut *caller, wasmtime::Val::I32(0))?;
+    let left = global(caller, abi::SOLO_BUDGET_EXPORT)
+        .and_then(|b| b.get(&mut *caller).i32())
+        .unwrap_or(0);
+    state::with(|st| st.solo_left(left.max(0) as u32));
+    Ok(())
+}
+
+async fn spawn_after(
+    left_solo: wasmtime::Result<()>,
+    tid: ThreadId,
+    entry: Entry,
+) -> wasmtime::Result<i32> {
+    left_solo?;
+    Ok(spawn(tid, entry).await)
+}
+
 pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
     let m = abi::IMPORT_MODULE;
     linker.func_wrap_async(
@@ -217,6 +250,19 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
                 pass_marker(tid, name).await;
                 Ok(())
             })
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        abi::SOLO_STEPS,
+        |mut caller: Caller<'_, ThreadData>| -> wasmtime::Result<i32> {
+            let Some(grant) = state::with(|st| st.solo_spent()) else {
+                return Ok(1);
+            };
+            if let Some(budget) = global(&mut caller, abi::SOLO_BUDGET_EXPORT) {
+                budget.set(&mut caller, wasmtime::Val::I32(grant as i32))?;
+            }
+            Ok(0)
         },
     )?;
     linker.func_wrap(
@@ -329,10 +375,12 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
     linker.func_wrap_async(
         m,
         abi::SPAWN,
-        |caller: Caller<'_, ThreadData>,
+        |mut caller: Caller<'_, ThreadData>,
          (func, arg, stack_top, tls_block): (i32, i32, i32, i32)| {
             let tid = caller.data().tid;
-            Box::new(spawn(
+            let left = leave_solo(&mut caller);
+            Box::new(spawn_after(
+                left,
                 tid,
                 Entry::Light {
                     func,
@@ -376,9 +424,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
     linker.func_wrap_async(
         "wasi",
         "thread-spawn",
-        |caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
+        |mut caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
             let tid = caller.data().tid;
-            Box::new(spawn(tid, Entry::Wasi(arg)))
+            let left = leave_solo(&mut caller);
+            Box::new(spawn_after(left, tid, Entry::Wasi(arg)))
         },
     )?;
     Ok(())

@@ -3,6 +3,7 @@
 //! so exactly one guest thread runs at a time and the scheduler alone picks
 //! the next one at each scheduling point.
 
+pub mod costs;
 pub(crate) mod fairness;
 pub(crate) mod hooks;
 mod memory;
@@ -107,6 +108,14 @@ fn thread_future(
         let instance = linker.instantiate_async(&mut store, &module).await?;
         match entry {
             Entry::Main => {
+                // Alone until its first spawn (see abi::SOLO_EXPORT).
+                let solo = instance.get_global(&mut store, abi::SOLO_EXPORT);
+                let budget = instance.get_global(&mut store, abi::SOLO_BUDGET_EXPORT);
+                if let (Some(solo), Some(budget)) = (solo, budget) {
+                    let grant = state::with(|st| st.solo_grant());
+                    budget.set(&mut store, Val::I32(grant as i32))?;
+                    solo.set(&mut store, Val::I32(1))?;
+                }
                 if &*main_entry != "_start" {
                     // What `_start` does before `main`: thread pointer, constructors.
                     for (_, export) in abi::INIT_EXPORTS {
@@ -242,6 +251,7 @@ pub fn execute(
         locking: 0,
         fair: Default::default(),
         fair_runnable: vec![],
+        solo_granted: 0,
         races: cfg.races.then(races::RaceDetector::default),
         value_after: None,
     });

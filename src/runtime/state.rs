@@ -96,7 +96,13 @@ pub(crate) struct ExecState {
     pub fair: super::fairness::Fairness,
     /// The runnable threads fairness lets run, when not all of them.
     pub fair_runnable: Vec<ThreadId>,
+    /// Accesses last granted to the main thread while it is alone (see
+    /// `abi::SOLO_EXPORT`); 0 once it is not.
+    pub solo_granted: u32,
 }
+
+/// Most accesses the main thread skips alone between two host calls.
+const SOLO_CHUNK: u64 = 1 << 20;
 
 thread_local! {
     static STATE: RefCell<Option<ExecState>> = const { RefCell::new(None) };
@@ -473,6 +479,33 @@ impl ExecState {
             }
         }
         woken
+    }
+
+    /// Accesses the main thread, alone, may skip now: up to the step bound.
+    pub fn solo_grant(&mut self) -> u32 {
+        let g = (self.max_steps + 1)
+            .saturating_sub(self.steps)
+            .clamp(1, SOLO_CHUNK) as u32;
+        self.solo_granted = g;
+        g
+    }
+
+    /// The main thread, alone, used up its grant: those accesses are steps.
+    /// Then a new grant, or None when they passed the step bound (the
+    /// execution ended).
+    pub fn solo_spent(&mut self) -> Option<u32> {
+        self.steps += u64::from(std::mem::take(&mut self.solo_granted));
+        if self.steps > self.max_steps {
+            self.end_with(End::StepBound(self.max_steps));
+            return None;
+        }
+        Some(self.solo_grant())
+    }
+
+    /// The main thread is no longer alone, with `left` of its grant unused.
+    pub fn solo_left(&mut self, left: u32) {
+        let used = std::mem::take(&mut self.solo_granted).saturating_sub(left);
+        self.steps += u64::from(used);
     }
 
     /// Ends the execution, unless it already ended (the first end wins).

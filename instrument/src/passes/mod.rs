@@ -171,6 +171,14 @@ impl Rewriter<'_, '_, '_> {
         Some(id)
     }
 
+    /// A plain access in wasi-libc's private thread state: no scheduling
+    /// point (see `abi::PRIVATE_LIBRARY_FILES`).
+    fn private_library(&self, loc: InstrLocId) -> bool {
+        let m = &*self.markers;
+        m.locator
+            .in_private_library(u64::from(loc.data().wrapping_sub(m.code_start)))
+    }
+
     fn site(
         &mut self,
         kind: AccessKind,
@@ -222,7 +230,14 @@ impl Rewriter<'_, '_, '_> {
             for child in children(&instr) {
                 self.rewrite(func, child);
             }
-            let action = classify(&instr, self.shared, self.granularity);
+            let action = match classify(&instr, self.shared, self.granularity) {
+                Action::Access { atomic: false, .. } | Action::Bulk { .. }
+                    if self.private_library(loc) =>
+                {
+                    Action::Keep
+                }
+                action => action,
+            };
             if let (false, Some(marker)) = (matches!(action, Action::Keep), self.hooks.marker_id) {
                 if let Some(id) = self.marker_before(loc) {
                     new.push((i32_const(id), loc));

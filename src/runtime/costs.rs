@@ -1,0 +1,95 @@
+//! What an execution pays before its guest runs: a fresh shared memory and
+//! one instance per thread. Measured apart so that `cargo bench --bench
+//! speed` can break an execution's cost down (memory, instantiation, host
+//! bookkeeping, guest code) and show which one a change moved.
+
+use super::ThreadData;
+use crate::program::Program;
+use interlace_guest_sdk::abi;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+use wasmtime::{SharedMemory, Store};
+
+/// Mean costs of an execution's setup pieces.
+#[derive(Clone, Copy, Debug)]
+pub struct SetupCosts {
+    /// A fresh shared memory (its mapping and unmapping, nothing touched).
+    pub memory: Duration,
+    /// The first touch of one 4 KiB page of a fresh memory: the page fault
+    /// (and the kernel's zeroing) every page an execution writes costs it.
+    pub page_fault: Duration,
+    /// One thread's store and instance (instantiation runs the module's
+    /// start function, wasi-libc's `__wasm_init_memory`), and their drop.
+    pub instance: Duration,
+}
+
+/// Polls a future that never parks (instantiation calls no interlace hook).
+fn ready<T>(fut: impl Future<Output = T>) -> Option<T> {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..1_000 {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Measures [`SetupCosts`] over `rounds` repetitions; None when the module
+/// cannot be instantiated outside an execution.
+pub fn setup_costs(program: &Program, rounds: u32) -> Option<SetupCosts> {
+    let rounds = rounds.max(1);
+    let fresh = |touch: bool| -> Option<(Duration, usize)> {
+        let start = Instant::now();
+        let mut pages = 0;
+        for _ in 0..rounds {
+            let m = SharedMemory::new(&program.engine, program.memory_ty.clone()).ok()?;
+            if touch {
+                for cell in m.data().iter().step_by(4096) {
+                    // SAFETY: this thread is the only user of this fresh memory.
+                    unsafe { *cell.get() = 1 };
+                    pages += 1;
+                }
+            }
+            drop(m);
+        }
+        Some((start.elapsed(), pages))
+    };
+    let (untouched, _) = fresh(false)?;
+    let (touched, pages) = fresh(true)?;
+    let memory = untouched / rounds;
+    let page_fault = touched.saturating_sub(untouched) / (pages.max(1) as u32);
+
+    let m = SharedMemory::new(&program.engine, program.memory_ty.clone()).ok()?;
+    let mut linker = program.linker.clone();
+    let mut store = Store::new(
+        &program.engine,
+        ThreadData {
+            tid: crate::op::ThreadId::MAIN,
+        },
+    );
+    linker.define(&mut store, "env", "memory", m).ok()?;
+    drop(store);
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let mut store = Store::new(
+            &program.engine,
+            ThreadData {
+                tid: crate::op::ThreadId::MAIN,
+            },
+        );
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(1_000_000);
+        let instance = ready(linker.instantiate_async(&mut store, &program.module))?.ok()?;
+        std::hint::black_box(instance.get_global(&mut store, abi::SOLO_EXPORT));
+        drop(store);
+    }
+    let instance = start.elapsed() / rounds;
+    Some(SetupCosts {
+        memory,
+        page_fault,
+        instance,
+    })
+}
