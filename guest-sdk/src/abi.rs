@@ -237,6 +237,14 @@ pub const PRIVATE_LIBRARY_FUNCTIONS: &[(&str, &str)] = &[
     ("src/thread/pthread_setspecific.c", "pthread_setspecific"),
 ];
 
+/// wasi-libc sources whose plain accesses to a constant address (an
+/// `i32.const` base: the library's own static variables, such as the
+/// allocator's state) are not scheduling points. No program can name
+/// those variables, and the library orders its own uses of them with its
+/// lock, whose atomics stay points. Their accesses through pointers (the
+/// allocator's chunks, where `free` writes into a freed block) stay points.
+pub const PRIVATE_STATIC_FILES: &[&str] = &["dlmalloc/src/malloc.c"];
+
 /// Whether code of function `function` from source `file`, in a library
 /// compile unit, is one of [`PRIVATE_LIBRARY_FUNCTIONS`].
 pub fn is_private_library_function(file: &str, function: &str) -> bool {
