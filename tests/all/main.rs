@@ -4,6 +4,7 @@ mod bad_input;
 mod c_guests;
 mod cargo_interlace;
 mod corpus;
+mod differential;
 mod dpor;
 mod entries;
 mod examples;
