@@ -69,12 +69,19 @@ fn main() {
     };
     println!("interlace-wasm core benchmark (one OS thread; best of 5 where timed)\n");
 
-    // 1. A scheduling point without a switch: one thread, 1M atomic loads.
+    // 1. A scheduling point without a switch: 1M atomic loads, one thread
+    // runnable. Main alone would skip them (abi::SOLO_EXPORT): a second
+    // thread that waits forever makes them points.
     let single = wat_module(&format!(
         r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)) (func (export "_start") (call $work))"#
     ));
+    let blocked = wat_module(&format!(
+        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)
+             (drop (memory.atomic.wait32 (i32.const 8) (i32.const 0) (i64.const -1))))
+           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
+    ));
     let plain = best(|| once(&load(&single, None), 1, &big));
-    let instr = best(|| once(&load(&single, Some(Granularity::All)), 1, &big));
+    let instr = best(|| once(&load(&blocked, Some(Granularity::All)), 1, &big));
     let per_yield = (instr.saturating_sub(plain)).as_nanos() as f64 / 1e6;
     println!("scheduling point, no switch:   {per_yield:7.1} ns  (1M atomic loads: {plain:?} plain, {instr:?} instrumented)");
 

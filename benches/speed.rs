@@ -18,16 +18,41 @@ use interlace_wasm::{execute, explore, ExploreConfig, Program, RunConfig, Schedu
 use std::time::{Duration, Instant};
 
 /// (guest, threads, random executions/s, DPOR executions, DPOR executions/s)
-/// of the baseline binary (600152a), measured with `explore --json` on
-/// 2026-12-02 on the 2-core machine with one core busy elsewhere, so that
-/// the current numbers, measured the same way beside it, were 1.13-1.19x
-/// (random) and 0.87-1.11x (DPOR): see docs/benchmarks.md.
+/// of the baseline (600152a): this bench's own loop, run in that commit's
+/// tree (`git worktree add ../baseline 600152a`, this file copied there,
+/// `cargo bench --bench speed`) on 2026-12-02 on the idle 2-core machine.
 const BASELINE: &[(&str, u32, f64, u64, f64)] = &[
-    ("seqlock_fixed", 2, 2128.0, 207, 732.0),
-    ("peterson_correct", 3, 1489.0, 125, 467.0),
-    ("atomic_counter", 4, 1137.0, 2000, 335.0),
-    ("mutex_counter", 4, 1067.0, 2000, 328.0),
+    ("seqlock_fixed", 2, 2536.0, 207, 1412.0),
+    ("peterson_correct", 3, 1690.0, 125, 717.0),
+    ("atomic_counter", 4, 1192.0, 2000, 342.0),
+    ("mutex_counter", 4, 1060.0, 2000, 339.0),
+    // examples/c/mutex_counter.c (pthreads), measured with `explore --json`
+    // of the baseline binary beside the current one (the baseline tree has
+    // no C build): 3,491/s then against 4,868/s now.
+    ("c/mutex_counter", 3, 3491.0, 41, 1345.0),
 ];
+
+/// A C example compiled with the toolchain of scripts/install-c-toolchain.sh
+/// (at target/wasi-sysroot, where CI puts it); None without it.
+fn c_guest(name: &str) -> Option<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sysroot = root.join("target/wasi-sysroot");
+    if !sysroot.join("lib/wasm32-wasip1-threads/libc.a").exists() {
+        return None;
+    }
+    let out = root.join(format!("target/c-guests/{name}.wasm"));
+    std::fs::create_dir_all(out.parent()?).ok()?;
+    let ok = std::process::Command::new("bash")
+        .arg(root.join("scripts/wasm-cc.sh"))
+        .arg(&sysroot)
+        .arg(root.join(format!("examples/c/{name}.c")))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .ok()?
+        .success();
+    ok.then(|| std::fs::read(&out).ok()).flatten()
+}
 
 /// Random executions per run.
 const RANDOM: u64 = 2000;
@@ -147,7 +172,16 @@ fn main() {
     );
     let mut breakdown = vec![];
     for &(name, threads, base_random, base_dpor_n, base_dpor) in BASELINE {
-        let wasm = std::fs::read(dir.join(format!("{name}.wasm"))).unwrap();
+        let wasm = match name.strip_prefix("c/") {
+            Some(c) => match c_guest(c) {
+                Some(wasm) => wasm,
+                None => {
+                    println!("  {name:<18} (no C toolchain: scripts/install-c-toolchain.sh target/wasi-sysroot)");
+                    continue;
+                }
+            },
+            None => std::fs::read(dir.join(format!("{name}.wasm"))).unwrap(),
+        };
         let p = load(&wasm, Some(Granularity::All));
         let run = |strategy: Strategy, iterations: u64| {
             let cfg = ExploreConfig {

@@ -251,3 +251,104 @@ fn bulk_memory_and_grow_are_scheduling_points() {
         ["start", "spawn", "fill", "copy", "fill", "grow", "stop"]
     );
 }
+
+#[test]
+fn main_alone_skips_the_host_until_its_first_spawn_and_its_accesses_still_count() {
+    // 100 loads alone, the spawn, then 3 loads with a thread beside it.
+    let p = program(&single(
+        r#"(func $loads (param $n i32) (local $i i32)
+             (loop $l
+               (drop (i32.atomic.load offset=64 (i32.shl (local.get $i) (i32.const 2))))
+               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+               (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+           (func (export "_start")
+             (call $loads (i32.const 100))
+             (drop (call $spawn (i32.const 0)))
+             (call $loads (i32.const 3)))"#,
+    ));
+    let e = interlace_wasm::run(
+        &p,
+        &RunConfig {
+            trace: true,
+            ..RunConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(e.failure, None);
+    let main: Vec<(u64, &str)> = e
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|s| s.thread == interlace_wasm::ThreadId::MAIN)
+        .map(|s| (s.step, s.op.kind.name()))
+        .collect();
+    // start is step 1, the 100 loads steps 2..=101 (not in the trace), the
+    // spawn 102, then every load is a scheduling point again.
+    assert_eq!(main[..2], [(1, "start"), (102, "spawn")]);
+    assert_eq!(
+        main.iter().filter(|(_, k)| *k == "read").count(),
+        3,
+        "{main:?}"
+    );
+    assert_eq!(e.steps, main.last().unwrap().0);
+    let text = interlace_wasm::format_trace(e.trace.as_ref().unwrap(), p.sites(), 100);
+    assert!(
+        text.contains("... 100 accesses while it was the only thread"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_loop_alone_is_cut_by_the_step_bound_across_budgets() {
+    // More accesses than one budget grant (2^20): the bound still holds,
+    // exactly.
+    let p = program(&single(
+        r#"(func (export "_start") (loop $l (drop (i32.atomic.load (i32.const 0))) (br $l)))"#,
+    ));
+    let e = interlace_wasm::run(
+        &p,
+        &RunConfig {
+            max_steps: 3_000_000,
+            ..RunConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(e.failure.expect("cut").kind, FailureKind::StepBound);
+    assert_eq!(e.steps, 3_000_001);
+}
+
+#[test]
+fn wasi_libc_tsd_destructor_loop_is_no_scheduling_point() {
+    // Every std thread runs it at exit: 128 keys, read twice.
+    let wasm = std::fs::read(crate::guests::guest("atomic_counter")).unwrap();
+    let p = program(&wasm);
+    let e = interlace_wasm::run(
+        &p,
+        &RunConfig {
+            trace: true,
+            ..RunConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(e.failure, None);
+    let sites = p.sites();
+    let files: Vec<&str> = e
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter_map(|s| sites.sites.get(s.op.site? as usize))
+        .filter_map(|site| sites.files.get(site.file as usize))
+        .map(String::as_str)
+        .collect();
+    // DWARF is there (wasi-libc's other thread code still has points) ...
+    assert!(files
+        .iter()
+        .any(|f| f.ends_with("src/thread/pthread_create.c")));
+    // ... and the destructor loop has none, in any of the four threads.
+    assert!(!files
+        .iter()
+        .any(|f| f.ends_with("src/thread/pthread_key_create.c")));
+    assert_eq!(e.threads, 4);
+}
