@@ -27,7 +27,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use wasmtime::{Linker, SharedMemory, Store, Trap, Val};
+use wasmtime::{InstancePre, SharedMemory, Store, Trap, Val};
 
 /// Store data of a guest thread.
 pub(crate) struct ThreadData {
@@ -95,17 +95,15 @@ impl std::fmt::Display for SetupError {
 impl std::error::Error for SetupError {}
 
 fn thread_future(
-    program: &Program,
-    linker: &Rc<Linker<ThreadData>>,
+    pre: &Rc<InstancePre<ThreadData>>,
     mut store: Store<ThreadData>,
     entry: Entry,
     main_entry: &Rc<str>,
 ) -> ThreadFuture {
-    let linker = linker.clone();
+    let pre = pre.clone();
     let main_entry = main_entry.clone();
-    let module = program.module.clone();
     Box::pin(async move {
-        let instance = linker.instantiate_async(&mut store, &module).await?;
+        let instance = pre.instantiate_async(&mut store).await?;
         match entry {
             Entry::Main => {
                 // Alone until its first spawn (see abi::SOLO_EXPORT).
@@ -218,7 +216,11 @@ pub fn execute(
     if let Err(e) = linker.define(&new_store(ThreadId::MAIN), "env", "memory", memory.clone()) {
         return (Err(engine_err(e)), scheduler);
     }
-    let linker = Rc::new(linker);
+    // Imports resolved once per execution, not once per thread.
+    let pre = match linker.instantiate_pre(&program.module) {
+        Ok(pre) => Rc::new(pre),
+        Err(e) => return (Err(engine_err(e)), scheduler),
+    };
     let main_entry: Rc<str> = Rc::from(cfg.entry.as_str());
     let mut args = vec![program.name().to_string()];
     args.extend(cfg.args.iter().cloned());
@@ -280,8 +282,7 @@ pub fn execute(
             started[i] = true;
             let entry = state::with(|st| st.threads[i].entry);
             futures[i] = Some(thread_future(
-                program,
-                &linker,
+                &pre,
                 new_store(cur),
                 entry,
                 &main_entry,
