@@ -20,8 +20,9 @@ pub struct SetupCosts {
     /// The first touch of one 4 KiB page of a fresh memory: the page fault
     /// (and the kernel's zeroing) every page an execution writes costs it.
     pub page_fault: Duration,
-    /// One thread's store and instance (instantiation runs the module's
-    /// start function, wasi-libc's `__wasm_init_memory`), and their drop.
+    /// One thread's store and instance from the execution's resolved
+    /// imports (instantiation runs the module's start function, wasi-libc's
+    /// `__wasm_init_memory`), and their drop.
     pub instance: Duration,
 }
 
@@ -72,6 +73,8 @@ pub fn setup_costs(program: &Program, rounds: u32) -> Option<SetupCosts> {
     );
     linker.define(&mut store, "env", "memory", m).ok()?;
     drop(store);
+    // As an execution does: imports resolved once, then an instance per thread.
+    let pre = linker.instantiate_pre(&program.module).ok()?;
     let start = Instant::now();
     for _ in 0..rounds {
         let mut store = Store::new(
@@ -82,7 +85,7 @@ pub fn setup_costs(program: &Program, rounds: u32) -> Option<SetupCosts> {
         );
         store.epoch_deadline_trap();
         store.set_epoch_deadline(1_000_000);
-        let instance = ready(linker.instantiate_async(&mut store, &program.module))?.ok()?;
+        let instance = ready(pre.instantiate_async(&mut store))?.ok()?;
         std::hint::black_box(instance.get_global(&mut store, abi::SOLO_EXPORT));
         drop(store);
     }

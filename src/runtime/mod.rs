@@ -281,12 +281,7 @@ pub fn execute(
         if !started[i] {
             started[i] = true;
             let entry = state::with(|st| st.threads[i].entry);
-            futures[i] = Some(thread_future(
-                &pre,
-                new_store(cur),
-                entry,
-                &main_entry,
-            ));
+            futures[i] = Some(thread_future(&pre, new_store(cur), entry, &main_entry));
         }
         let Some(fut) = &mut futures[i] else {
             // Its entry point returned and it waited at its `stop`: now it stops the program.
