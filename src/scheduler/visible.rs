@@ -99,7 +99,12 @@ fn words(addr: u64, len: u64) -> std::ops::Range<u64> {
 
 impl SharedWords {
     fn owner(&self, w: u64) -> Option<u32> {
-        self.local.get(&w).or_else(|| self.frozen.get(&w)).copied()
+        // Shared in the frozen part is final (nothing learned later undoes
+        // it), and after the warm-up most words are there: one lookup.
+        match self.frozen.get(&w) {
+            Some(&SHARED) => Some(SHARED),
+            frozen => self.local.get(&w).or(frozen).copied(),
+        }
     }
 
     fn shared(&self, op: &Op) -> bool {
