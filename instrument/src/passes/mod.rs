@@ -7,7 +7,7 @@ mod pthread_lock;
 pub(crate) use pthread_lock::{is_pthread_mutex_lock, prepend_fast_path as model_pthread_lock};
 
 use crate::comments::MarkerLines;
-use crate::dwarf::{Locator, Private};
+use crate::dwarf::Locator;
 use crate::hooks::Hooks;
 use classify::{classify, Action};
 use interlace_guest_sdk::abi::{AccessKind, Granularity, Site, NO_FILE};
@@ -171,22 +171,6 @@ impl Rewriter<'_, '_, '_> {
         Some(id)
     }
 
-    /// Whether a plain access at `loc` touches only wasi-libc's own state,
-    /// and so is no scheduling point (see `abi::PRIVATE_LIBRARY_FUNCTIONS`
-    /// and `abi::PRIVATE_STATIC_FILES`); `constant` tells whether its
-    /// address is a constant.
-    fn private_library(&self, loc: InstrLocId, constant: impl FnOnce() -> bool) -> bool {
-        let m = &*self.markers;
-        match m
-            .locator
-            .private_library(u64::from(loc.data().wrapping_sub(m.code_start)))
-        {
-            Private::No => false,
-            Private::All => true,
-            Private::Statics => constant(),
-        }
-    }
-
     fn site(
         &mut self,
         kind: AccessKind,
@@ -234,23 +218,11 @@ impl Rewriter<'_, '_, '_> {
                 })
                 .collect(),
         };
-        // For the backward walks of `constant_address`.
-        let effects: Vec<Effect> = old.iter().map(|(i, _)| effect(i)).collect();
         for (k, (instr, loc)) in old.into_iter().enumerate() {
             for child in children(&instr) {
                 self.rewrite(func, child);
             }
-            let action = match classify(&instr, self.shared, self.granularity) {
-                Action::Access {
-                    atomic: false,
-                    ref above,
-                    ..
-                } if self.private_library(loc, || constant_address(&effects[..k], above.len())) => {
-                    Action::Keep
-                }
-                Action::Bulk { .. } if self.private_library(loc, || false) => Action::Keep,
-                action => action,
-            };
+            let action = classify(&instr, self.shared, self.granularity);
             if let (false, Some(marker)) = (matches!(action, Action::Keep), self.hooks.marker_id) {
                 if let Some(id) = self.marker_before(loc) {
                     new.push((i32_const(id), loc));
@@ -364,47 +336,6 @@ impl Rewriter<'_, '_, '_> {
         }
         func.block_mut(seq).instrs = new;
     }
-}
-
-/// What a backward walk needs of an instruction: its pops and pushes
-/// (None: it cannot step over it), and whether it is an `i32.const`.
-type Effect = (Option<(usize, usize)>, bool);
-
-fn effect(instr: &Instr) -> Effect {
-    let counts = match instr {
-        Instr::Const(_) | Instr::LocalGet(_) | Instr::GlobalGet(_) => Some((0, 1)),
-        Instr::LocalTee(_) | Instr::Unop(_) | Instr::Load(_) => Some((1, 1)),
-        Instr::LocalSet(_) | Instr::GlobalSet(_) | Instr::Drop(_) => Some((1, 0)),
-        Instr::Binop(_) => Some((2, 1)),
-        Instr::Select(_) => Some((3, 1)),
-        _ => None,
-    };
-    let constant = matches!(
-        instr,
-        Instr::Const(ir::Const {
-            value: Value::I32(_)
-        })
-    );
-    (counts, constant)
-}
-
-/// Whether the address operand of the access that follows `before` (with
-/// `above` operands on top of the address) is an `i32.const`: found by
-/// walking back over straight-line code; anything else (a call, a block,
-/// the start of the sequence) answers no.
-fn constant_address(before: &[Effect], above: usize) -> bool {
-    // Values on the stack above the one looked for.
-    let mut depth = above;
-    for &(counts, constant) in before.iter().rev() {
-        let Some((pops, pushes)) = counts else {
-            return false;
-        };
-        if depth < pushes {
-            return pushes == 1 && constant;
-        }
-        depth = depth - pushes + pops;
-    }
-    false
 }
 
 /// Whether `name` (mangled, v0 or legacy, or demangled) is Rust std's futex
