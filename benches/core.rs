@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{guests, load};
+use common::{explore_config, guests, load, point_guests, run_all, wat_module};
 use interlace_instrument::{instrument, Config, Granularity};
 use interlace_wasm::scheduler::{
     DporScheduler, PctScheduler, PosScheduler, RandomScheduler, RoundRobinScheduler,
@@ -20,47 +20,15 @@ use interlace_wasm::{
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Runs every execution of `s`; returns (executions, failing, wall time).
-fn run_all(p: &Program, mut s: Box<dyn Scheduler>, cfg: &RunConfig) -> (u64, u64, Duration) {
-    let start = Instant::now();
-    let (mut n, mut failed) = (0, 0);
-    while s.next_execution() {
-        let (r, back) = execute(p, s, cfg);
-        s = back;
-        let e = r.expect("execution");
-        n += 1;
-        failed += e.failure.is_some() as u64;
-    }
-    (n, failed, start.elapsed())
-}
-
 fn once(p: &Program, slice: u64, cfg: &RunConfig) -> Duration {
-    let (_, failed, t) = run_all(p, Box::new(RoundRobinScheduler::new(slice)), cfg);
-    assert_eq!(failed, 0);
-    t
+    let r = run_all(p, Box::new(RoundRobinScheduler::new(slice)), cfg);
+    assert_eq!(r.failed, 0);
+    r.elapsed
 }
 
 fn best(f: impl Fn() -> Duration) -> Duration {
-    (0..5).map(|_| f()).min().unwrap()
+    common::best(5, f)
 }
-
-fn wat_module(body: &str) -> Vec<u8> {
-    wat::parse_str(format!(
-        r#"(module
-            (import "env" "memory" (memory 1 1 shared))
-            (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
-            {body})"#
-    ))
-    .unwrap()
-}
-
-/// `$work`: 1M atomic loads, over 1,024 words (one word re-read with
-/// nothing else happening is a livelock).
-const LOOP: &str = r#"(func $work (local $i i32)
-    (loop $l
-      (drop (i32.atomic.load offset=64 (i32.shl (i32.and (local.get $i) (i32.const 1023)) (i32.const 2))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000)))))"#;
 
 fn main() {
     let big = RunConfig {
@@ -72,25 +40,14 @@ fn main() {
     // 1. A scheduling point without a switch: 1M atomic loads, one thread
     // runnable. Main alone would skip them (abi::SOLO_EXPORT): a second
     // thread that waits forever makes them points.
-    let single = wat_module(&format!(
-        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)) (func (export "_start") (call $work))"#
-    ));
-    let blocked = wat_module(&format!(
-        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)
-             (drop (memory.atomic.wait32 (i32.const 8) (i32.const 0) (i64.const -1))))
-           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
-    ));
-    let plain = best(|| once(&load(&single, None), 1, &big));
-    let instr = best(|| once(&load(&blocked, Some(Granularity::All)), 1, &big));
+    let points = point_guests();
+    let plain = best(|| once(&load(&points.alone, None), 1, &big));
+    let instr = best(|| once(&load(&points.blocked, Some(Granularity::All)), 1, &big));
     let per_yield = (instr.saturating_sub(plain)).as_nanos() as f64 / 1e6;
     println!("scheduling point, no switch:   {per_yield:7.1} ns  (1M atomic loads: {plain:?} plain, {instr:?} instrumented)");
 
     // 2. With a fiber switch at every point: two threads, slice 1.
-    let two = wat_module(&format!(
-        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32) (call $work))
-           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
-    ));
-    let p2 = load(&two, Some(Granularity::All));
+    let p2 = load(&points.two, Some(Granularity::All));
     let switching = best(|| once(&p2, 1, &big));
     let steady = best(|| once(&p2, u64::MAX, &big));
     let per_switch = switching.as_nanos() as f64 / 2e6;
@@ -113,7 +70,8 @@ fn main() {
     );
     let pt = load(&tiny, Some(Granularity::All));
     let cfg = RunConfig::default();
-    let (n, _, t) = run_all(&pt, Box::new(RandomScheduler::new(1, 20_000)), &cfg);
+    let r = run_all(&pt, Box::new(RandomScheduler::new(1, 20_000)), &cfg);
+    let (n, t) = (r.executions, r.elapsed);
     println!(
         "fresh executions/s, 2-thread wat guest:        {:8.0}  ({n} in {t:?})",
         n as f64 / t.as_secs_f64()
@@ -123,8 +81,9 @@ fn main() {
     let read = |name: &str| std::fs::read(dir.join(format!("{name}.wasm"))).unwrap();
     for (name, threads) in [("counter_lost_update", 3), ("atomic_counter", 4)] {
         let p = load(&read(name), Some(Granularity::All));
-        let (n, _, t) = run_all(&p, Box::new(RandomScheduler::new(1, 1000)), &cfg);
-        let (_, _, tu) = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg);
+        let r = run_all(&p, Box::new(RandomScheduler::new(1, 1000)), &cfg);
+        let (n, t) = (r.executions, r.elapsed);
+        let tu = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg).elapsed;
         println!(
             "fresh executions/s, {name} ({threads} threads, Rust std): {:8.0} random, {:8.0} uniform",
             n as f64 / t.as_secs_f64(),
@@ -202,11 +161,12 @@ fn main() {
         "spsc_ring",
     ] {
         let p = load(&read(name), Some(Granularity::All));
-        let (_, fr, _) = run_all(&p, Box::new(RandomScheduler::new(1, 1000)), &cfg);
-        let (_, fu, _) = run_all(&p, Box::new(UniformScheduler::new(1, 1000)), &cfg);
-        let (_, p2, _) = run_all(&p, Box::new(PctScheduler::new(1, 2, 1000)), &cfg);
-        let (_, p3, _) = run_all(&p, Box::new(PctScheduler::new(1, 3, 1000)), &cfg);
-        let (_, po, _) = run_all(&p, Box::new(PosScheduler::new(1, 1000)), &cfg);
+        let failed = |s: Box<dyn Scheduler>| run_all(&p, s, &cfg).failed;
+        let fr = failed(Box::new(RandomScheduler::new(1, 1000)));
+        let fu = failed(Box::new(UniformScheduler::new(1, 1000)));
+        let p2 = failed(Box::new(PctScheduler::new(1, 2, 1000)));
+        let p3 = failed(Box::new(PctScheduler::new(1, 3, 1000)));
+        let po = failed(Box::new(PosScheduler::new(1, 1000)));
         println!("  {name:<22} {fr:>8} {fu:>8} {p2:>8} {p3:>8} {po:>8}");
     }
 
@@ -237,13 +197,7 @@ fn main() {
     println!("\nparallel exploration (random, seed 0, 4000 executions, no failure expected):");
     for name in ["atomic_counter", "mutex_counter"] {
         let p = load(&read(name), Some(Granularity::All));
-        let cfg = ExploreConfig {
-            strategy: Strategy::Random { seed: 0 },
-            iterations: 4000,
-            markers_only: false,
-            time: None,
-            run: RunConfig::default(),
-        };
+        let cfg = explore_config(Strategy::Random { seed: 0 }, 4000);
         let mut rates = vec![];
         for jobs in [1, 2] {
             let start = Instant::now();

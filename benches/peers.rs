@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::{guests, load};
+use common::{explore_config, guests, load};
 use interlace_instrument::Granularity;
-use interlace_wasm::{explore, ExploreConfig, RunConfig, Strategy};
+use interlace_wasm::{explore, Strategy};
 
 /// (guest, what it is, whether it has a bug)
 const PROGRAMS: &[(&str, &str, bool)] = &[
@@ -80,13 +80,7 @@ fn main() {
             ),
         ];
         for (mode, strategy, iterations) in modes {
-            let cfg = ExploreConfig {
-                strategy,
-                iterations,
-                markers_only: false,
-                time: None,
-                run: RunConfig::default(),
-            };
+            let cfg = explore_config(strategy, iterations);
             let r = explore(&program, &cfg).expect("explores");
             let verdict = match &r.failure {
                 Some(f) => format!(

@@ -10,12 +10,12 @@
 
 mod common;
 
-use common::{guests, load};
+use common::{best, explore_config, guests, load, point_guests, run_all};
 use interlace_instrument::Granularity;
 use interlace_wasm::runtime::costs::setup_costs;
 use interlace_wasm::scheduler::{RandomScheduler, RoundRobinScheduler};
-use interlace_wasm::{execute, explore, ExploreConfig, Program, RunConfig, Scheduler, Strategy};
-use std::time::{Duration, Instant};
+use interlace_wasm::{explore, Program, RunConfig, Scheduler, Strategy};
+use std::time::Instant;
 
 /// (guest, threads, random executions/s, DPOR executions, DPOR executions/s)
 /// of the baseline (600152a): this bench's own loop, run in that commit's
@@ -71,49 +71,6 @@ fn page_faults() -> u64 {
     }
 }
 
-/// Runs every execution of `s`: (executions, scheduling points, threads,
-/// wall time).
-fn run_all(p: &Program, mut s: Box<dyn Scheduler>, cfg: &RunConfig) -> (u64, u64, u64, Duration) {
-    let start = Instant::now();
-    let (mut n, mut steps, mut threads) = (0, 0, 0);
-    while s.next_execution() {
-        let (r, back) = execute(p, s, cfg);
-        s = back;
-        let e = r.expect("execution");
-        assert!(
-            e.failure.is_none(),
-            "the bench guests are correct: {:?}",
-            e.failure
-        );
-        n += 1;
-        steps += e.steps;
-        threads += u64::from(e.threads);
-    }
-    (n, steps, threads, start.elapsed())
-}
-
-fn best(f: impl Fn() -> Duration) -> Duration {
-    (0..3).map(|_| f()).min().unwrap()
-}
-
-fn wat_module(body: &str) -> Vec<u8> {
-    wat::parse_str(format!(
-        r#"(module
-            (import "env" "memory" (memory 1 1 shared))
-            (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
-            {body})"#
-    ))
-    .unwrap()
-}
-
-/// `$work`: 1M atomic loads, over 1,024 words (one word re-read with
-/// nothing else happening is a livelock).
-const LOOP: &str = r#"(func $work (local $i i32)
-    (loop $l
-      (drop (i32.atomic.load offset=64 (i32.shl (i32.and (local.get $i) (i32.const 1023)) (i32.const 2))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000)))))"#;
-
 /// Nanoseconds per scheduling point (host bookkeeping and the hook call),
 /// without and with a fiber switch.
 fn per_point() -> (f64, f64) {
@@ -121,28 +78,24 @@ fn per_point() -> (f64, f64) {
         max_steps: 100_000_000,
         ..RunConfig::default()
     };
-    // Main alone skips its points (abi::SOLO_EXPORT): a second thread that
-    // waits forever makes them real, and main the only one that can run.
-    let plain = wat_module(&format!(
-        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)) (func (export "_start") (call $work))"#
-    ));
-    let blocked = wat_module(&format!(
-        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32)
-             (drop (memory.atomic.wait32 (i32.const 8) (i32.const 0) (i64.const -1))))
-           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
-    ));
-    let two = wat_module(&format!(
-        r#"{LOOP} (func (export "wasi_thread_start") (param i32 i32) (call $work))
-           (func (export "_start") (drop (call $spawn (i32.const 0))) (call $work))"#
-    ));
-    let time = |p: &Program, s: &dyn Fn() -> Box<dyn Scheduler>| best(|| run_all(p, s(), &big).3);
-    let base = time(&load(&plain, None), &|| {
+    let guests = point_guests();
+    let time = |p: &Program, s: &dyn Fn() -> Box<dyn Scheduler>| {
+        best(3, || {
+            let r = run_all(p, s(), &big);
+            assert_eq!(r.failed, 0);
+            r.elapsed
+        })
+    };
+    // Main alone skips its points (abi::SOLO_EXPORT): the baseline. With a
+    // second thread that waits forever they are points, main the only one
+    // that can run.
+    let base = time(&load(&guests.alone, None), &|| {
         Box::new(RandomScheduler::new(1, 1))
     });
-    let alone = time(&load(&blocked, Some(Granularity::All)), &|| {
+    let alone = time(&load(&guests.blocked, Some(Granularity::All)), &|| {
         Box::new(RandomScheduler::new(1, 1))
     });
-    let switching = time(&load(&two, Some(Granularity::All)), &|| {
+    let switching = time(&load(&guests.two, Some(Granularity::All)), &|| {
         Box::new(RoundRobinScheduler::new(1))
     });
     (
@@ -184,13 +137,7 @@ fn main() {
         };
         let p = load(&wasm, Some(Granularity::All));
         let run = |strategy: Strategy, iterations: u64| {
-            let cfg = ExploreConfig {
-                strategy,
-                iterations,
-                markers_only: false,
-                time: None,
-                run: RunConfig::default(),
-            };
+            let cfg = explore_config(strategy, iterations);
             let start = Instant::now();
             let r = explore(&p, &cfg).unwrap();
             assert!(r.failure.is_none(), "{name} is correct");
@@ -224,7 +171,7 @@ fn main() {
             ratio(random, base_random),
             ratio(dpor, base_dpor)
         );
-        breakdown.push((name, p, no_switch));
+        breakdown.push((name, p));
     }
     println!(
         "\nwhere a random execution's time goes, per execution: memory = mapping + page faults x the cost of one;\ninstances = threads x one instantiation; host = points x ns per point above; guest = the rest (guest code, wasi, executor)"
@@ -241,13 +188,15 @@ fn main() {
         "host",
         "guest+other"
     );
-    for (name, p, ns_point) in breakdown {
+    for (name, p) in breakdown {
         let faults_before = page_faults();
-        let (n, steps, threads, t) = run_all(
+        let r = run_all(
             &p,
             Box::new(RandomScheduler::new(1, 500)),
             &RunConfig::default(),
         );
+        assert_eq!(r.failed, 0, "{name} is correct");
+        let (n, steps, threads, t) = (r.executions, r.steps, r.threads, r.elapsed);
         let faults = (page_faults() - faults_before) as f64 / n as f64;
         let costs = setup_costs(&p, 200).expect("the guest instantiates");
         let per = t.as_secs_f64() * 1e6 / n as f64;
@@ -255,7 +204,7 @@ fn main() {
         let threads = threads as f64 / n as f64;
         let memory = (costs.memory.as_secs_f64() + faults * costs.page_fault.as_secs_f64()) * 1e6;
         let instances = costs.instance.as_secs_f64() * 1e6 * threads;
-        let host = points * ns_point / 1e3;
+        let host = points * no_switch / 1e3;
         let rest = per - memory - instances - host;
         let share = |us: f64| format!("{us:.0} µs {:>3.0}%", 100.0 * us / per);
         println!(

@@ -47,26 +47,11 @@ impl Hooks {
         let (notify, _) = module.add_import_func(m, abi::NOTIFY, ty);
 
         // See abi::SOLO_EXPORT: 0 until the host says the main thread is alone.
-        let solo = module.globals.add_local(
-            I32,
-            true,
-            false,
-            walrus::ConstExpr::Value(walrus::ir::Value::I32(0)),
-        );
-        module.exports.add(abi::SOLO_EXPORT, solo);
-        let budget = module.globals.add_local(
-            I32,
-            true,
-            false,
-            walrus::ConstExpr::Value(walrus::ir::Value::I32(0)),
-        );
-        module.exports.add(abi::SOLO_BUDGET_EXPORT, budget);
         let ty = module.types.add(&[], &[I32]);
-        let (solo_steps, _) = module.add_import_func(m, abi::SOLO_STEPS, ty);
         let solo = Solo {
-            flag: solo,
-            budget,
-            steps: solo_steps,
+            flag: exported_global(module, abi::SOLO_EXPORT),
+            budget: exported_global(module, abi::SOLO_BUDGET_EXPORT),
+            steps: module.add_import_func(m, abi::SOLO_STEPS, ty).0,
         };
         let access = helper(
             module,
@@ -125,6 +110,19 @@ impl Hooks {
         let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);
         module.add_import_func(abi::IMPORT_MODULE, abi::LOCK, ty).0
     }
+}
+
+/// A mutable, per-instance `i32` global starting at 0, exported as `name`
+/// for the host to set.
+fn exported_global(module: &mut Module, name: &str) -> walrus::GlobalId {
+    let id = module.globals.add_local(
+        ValType::I32,
+        true,
+        false,
+        walrus::ConstExpr::Value(walrus::ir::Value::I32(0)),
+    );
+    module.exports.add(name, id);
+    id
 }
 
 /// The main thread's skipping while it is alone (see [`abi::SOLO_EXPORT`]).

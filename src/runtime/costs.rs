@@ -3,14 +3,14 @@
 //! speed` can break an execution's cost down (memory, instantiation, host
 //! bookkeeping, guest code) and show which one a change moved.
 
-use super::ThreadData;
+use crate::op::ThreadId;
 use crate::program::Program;
 use interlace_guest_sdk::abi;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use wasmtime::{SharedMemory, Store};
+use wasmtime::SharedMemory;
 
 /// Mean costs of an execution's setup pieces.
 #[derive(Clone, Copy, Debug)]
@@ -64,27 +64,11 @@ pub fn setup_costs(program: &Program, rounds: u32) -> Option<SetupCosts> {
     let page_fault = touched.saturating_sub(untouched) / (pages.max(1) as u32);
 
     let m = SharedMemory::new(&program.engine, program.memory_ty.clone()).ok()?;
-    let mut linker = program.linker.clone();
-    let mut store = Store::new(
-        &program.engine,
-        ThreadData {
-            tid: crate::op::ThreadId::MAIN,
-        },
-    );
-    linker.define(&mut store, "env", "memory", m).ok()?;
-    drop(store);
     // As an execution does: imports resolved once, then an instance per thread.
-    let pre = linker.instantiate_pre(&program.module).ok()?;
+    let pre = super::link(program, &m).ok()?;
     let start = Instant::now();
     for _ in 0..rounds {
-        let mut store = Store::new(
-            &program.engine,
-            ThreadData {
-                tid: crate::op::ThreadId::MAIN,
-            },
-        );
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(1_000_000);
+        let mut store = super::thread_store(program, ThreadId::MAIN, 1_000_000);
         let instance = ready(pre.instantiate_async(&mut store))?.ok()?;
         std::hint::black_box(instance.get_global(&mut store, abi::SOLO_EXPORT));
         drop(store);

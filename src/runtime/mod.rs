@@ -169,6 +169,26 @@ fn thread_future(
     })
 }
 
+/// A guest thread's store, trapping after `ticks` epoch ticks (`--timeout`).
+pub(crate) fn thread_store(program: &Program, tid: ThreadId, ticks: u64) -> Store<ThreadData> {
+    let mut store = Store::new(&program.engine, ThreadData { tid });
+    store.epoch_deadline_trap();
+    store.set_epoch_deadline(ticks);
+    store
+}
+
+/// The program's imports resolved over the execution's `memory`: once per
+/// execution, so that each thread's instance needs no lookup by name.
+pub(crate) fn link(
+    program: &Program,
+    memory: &SharedMemory,
+) -> wasmtime::Result<InstancePre<ThreadData>> {
+    let mut linker = program.linker.clone();
+    let store = thread_store(program, ThreadId::MAIN, 1);
+    linker.define(&store, "env", "memory", memory.clone())?;
+    linker.instantiate_pre(&program.module)
+}
+
 fn end_of_error(thread: ThreadId, e: wasmtime::Error, cfg: &RunConfig) -> End {
     if let Some(exit) = e.downcast_ref::<wasi::ProcExit>() {
         return End::Exit(exit.0);
@@ -206,18 +226,8 @@ pub fn execute(
     let ticks = (cfg.timeout_secs * 1000)
         .div_ceil(EPOCH_TICK.as_millis() as u64)
         .max(1);
-    let new_store = |tid: ThreadId| {
-        let mut store = Store::new(&program.engine, ThreadData { tid });
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(ticks);
-        store
-    };
-    let mut linker = program.linker.clone();
-    if let Err(e) = linker.define(&new_store(ThreadId::MAIN), "env", "memory", memory.clone()) {
-        return (Err(engine_err(e)), scheduler);
-    }
-    // Imports resolved once per execution, not once per thread.
-    let pre = match linker.instantiate_pre(&program.module) {
+    let new_store = |tid: ThreadId| thread_store(program, tid, ticks);
+    let pre = match link(program, &memory) {
         Ok(pre) => Rc::new(pre),
         Err(e) => return (Err(engine_err(e)), scheduler),
     };

@@ -208,8 +208,7 @@ fn guest(seed: u64, spawn: bool) -> Result<Vec<u8>, &'static str> {
         body.i32_const(0).call(thread_spawn).drop();
     }
     // Memory full of distinct values, so that every load and copy shows.
-    body.loop_(None, |l| {
-        let again = l.id();
+    each_word(&mut body, at, mem, |l| {
         l.local_get(at)
             .local_get(at)
             .load(mem, load64, arg)
@@ -218,18 +217,8 @@ fn guest(seed: u64, spawn: bool) -> Result<Vec<u8>, &'static str> {
             .i64_const(0x9e37_79b9_7f4a_7c15u64 as i64)
             .binop(BinaryOp::I64Mul)
             .binop(BinaryOp::I64Add)
-            .store(mem, store64, arg)
-            .local_get(at)
-            .i32_const(8)
-            .binop(BinaryOp::I32Add)
-            .local_tee(at)
-            .memory_size(mem)
-            .i32_const(16)
-            .binop(BinaryOp::I32Shl)
-            .binop(BinaryOp::I32LtU)
-            .br_if(again);
+            .store(mem, store64, arg);
     });
-    body.i32_const(0).local_set(at);
     let mix = |body: &mut walrus::InstrSeqBuilder| {
         body.local_get(hash)
             .i64_const(31)
@@ -237,7 +226,7 @@ fn guest(seed: u64, spawn: bool) -> Result<Vec<u8>, &'static str> {
             .binop(BinaryOp::I64Add)
             .local_set(hash);
     };
-    // Every exported function in turn, its results mixed into the hash.
+    // The chosen functions in turn, their results mixed into the hash.
     for target in targets {
         let ty = module.types.get(module.funcs.get(target).ty()).clone();
         let results: Vec<_> = ty
@@ -273,24 +262,9 @@ fn guest(seed: u64, spawn: bool) -> Result<Vec<u8>, &'static str> {
         }
     }
     // Then memory's i64 words.
-    body.loop_(None, |l| {
-        let again = l.id();
-        l.local_get(hash)
-            .i64_const(31)
-            .binop(BinaryOp::I64Mul)
-            .local_get(at)
-            .load(mem, load64, arg)
-            .binop(BinaryOp::I64Add)
-            .local_set(hash)
-            .local_get(at)
-            .i32_const(8)
-            .binop(BinaryOp::I32Add)
-            .local_tee(at)
-            .memory_size(mem)
-            .i32_const(16)
-            .binop(BinaryOp::I32Shl)
-            .binop(BinaryOp::I32LtU)
-            .br_if(again);
+    each_word(&mut body, at, mem, |l| {
+        l.local_get(at).load(mem, load64, arg);
+        mix(l);
     });
     // The hash at 0, an iovec {0, 8} at 8, written to stdout.
     let store32 = walrus::ir::StoreKind::I32 { atomic: false };
@@ -310,6 +284,30 @@ fn guest(seed: u64, spawn: bool) -> Result<Vec<u8>, &'static str> {
     let start = start.finish(vec![], &mut module.funcs);
     module.exports.add("_start", start);
     Ok(module.emit_wasm())
+}
+
+/// A loop over memory's i64 words, `word` run with the word's address in
+/// `at` (0 to start with, and again after).
+fn each_word(
+    body: &mut walrus::InstrSeqBuilder,
+    at: walrus::LocalId,
+    mem: walrus::MemoryId,
+    word: impl Fn(&mut walrus::InstrSeqBuilder),
+) {
+    body.loop_(None, |l| {
+        let again = l.id();
+        word(l);
+        l.local_get(at)
+            .i32_const(8)
+            .binop(BinaryOp::I32Add)
+            .local_tee(at)
+            .memory_size(mem)
+            .i32_const(16)
+            .binop(BinaryOp::I32Shl)
+            .binop(BinaryOp::I32LtU)
+            .br_if(again);
+    });
+    body.i32_const(0).local_set(at);
 }
 
 /// Runs `wasm` uninstrumented in plain wasmtime.

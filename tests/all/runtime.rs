@@ -24,6 +24,30 @@ fn outcomes(execs: &[Execution]) -> BTreeSet<i32> {
     execs.iter().map(|e| e.exit_code.expect("exited")).collect()
 }
 
+/// One round-robin run with its trace.
+fn traced(p: &Program) -> Execution {
+    interlace_wasm::run(
+        p,
+        &RunConfig {
+            trace: true,
+            ..RunConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// One round-robin run with `--max-steps`.
+fn cut_at(p: &Program, max_steps: u64) -> Execution {
+    interlace_wasm::run(
+        p,
+        &RunConfig {
+            max_steps,
+            ..RunConfig::default()
+        },
+    )
+    .unwrap()
+}
+
 /// Thread stores 1 to x, main stores 2: both orders are reachable.
 fn two_writers() -> Program {
     program(&spawn_join(
@@ -150,14 +174,7 @@ fn a_runaway_execution_is_cut_by_the_step_bound() {
     let p = program(&single(
         r#"(func (export "_start") (loop $l (drop (i32.atomic.load (i32.const 0))) (br $l)))"#,
     ));
-    let e = interlace_wasm::run(
-        &p,
-        &RunConfig {
-            max_steps: 500,
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
+    let e = cut_at(&p, 500);
     let f = e.failure.expect("cut");
     assert_eq!(f.kind, FailureKind::StepBound);
     assert!(
@@ -230,14 +247,7 @@ fn bulk_memory_and_grow_are_scheduling_points() {
     )
     .unwrap();
     let p = program(&wasm);
-    let e = interlace_wasm::run(
-        &p,
-        &RunConfig {
-            trace: true,
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
+    let e = traced(&p);
     assert_eq!(e.failure, None);
     let kinds: Vec<&str> = e
         .trace
@@ -266,14 +276,7 @@ fn main_alone_skips_the_host_until_its_first_spawn_and_its_accesses_still_count(
              (drop (call $spawn (i32.const 0)))
              (call $loads (i32.const 3)))"#,
     ));
-    let e = interlace_wasm::run(
-        &p,
-        &RunConfig {
-            trace: true,
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
+    let e = traced(&p);
     assert_eq!(e.failure, None);
     let main: Vec<(u64, &str)> = e
         .trace
@@ -306,14 +309,7 @@ fn a_loop_alone_is_cut_by_the_step_bound_across_budgets() {
     let p = program(&single(
         r#"(func (export "_start") (loop $l (drop (i32.atomic.load (i32.const 0))) (br $l)))"#,
     ));
-    let e = interlace_wasm::run(
-        &p,
-        &RunConfig {
-            max_steps: 3_000_000,
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
+    let e = cut_at(&p, 3_000_000);
     assert_eq!(e.failure.expect("cut").kind, FailureKind::StepBound);
     assert_eq!(e.steps, 3_000_001);
 }
