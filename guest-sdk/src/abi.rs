@@ -29,6 +29,14 @@ pub const PARK: &str = "park";
 /// them as steps (the step bound stops a program that loops alone) and
 /// grants more. Nonzero: park (the execution ended).
 pub const SOLO_STEPS: &str = "solo_steps";
+/// `fn(ptr: i32, len: i32, old: i32)`: the allocator handed out `len`
+/// bytes at `ptr` (0 when it failed); `old` is the block `realloc` was given
+/// (else 0), which keeps its history when `realloc` grew it in place. Called
+/// by the instrumenter at the return of `malloc`, `calloc`, `realloc` and
+/// `aligned_alloc`. Not a scheduling point: DPOR forgets the accesses the
+/// bytes had before (another owner's, before its `free`), so memory reuse
+/// does not order two threads.
+pub const ALLOCATED: &str = "allocated";
 /// `wait32(addr: i32, expected: i32, timeout_ns: i64, site: i32) -> i32`:
 /// replaces `memory.atomic.wait32` (same result codes: 0 woken, 1 not-equal, 2 timed out).
 pub const WAIT32: &str = "wait32";

@@ -25,6 +25,9 @@ pub(crate) struct Hooks {
     /// The same import and wasi-libc's `pthread_mutex_lock` it models for
     /// normal mutexes, when the module has that function.
     pub pthread_lock: Option<(FunctionId, FunctionId)>,
+    /// Host import [`abi::ALLOCATED`], added with the first allocation
+    /// function.
+    pub allocated: Option<FunctionId>,
 }
 
 impl Hooks {
@@ -87,6 +90,7 @@ impl Hooks {
             marker_id: None,
             lock: None,
             pthread_lock: None,
+            allocated: None,
         }
     }
 
@@ -100,6 +104,18 @@ impl Hooks {
     pub(crate) fn add_pthread_lock(&mut self, module: &mut Module, mutex_lock: FunctionId) {
         let import = self.lock_import(module);
         self.pthread_lock = Some((import, mutex_lock));
+    }
+
+    /// The [`abi::ALLOCATED`] import, added once.
+    pub(crate) fn allocated(&mut self, module: &mut Module) -> FunctionId {
+        *self.allocated.get_or_insert_with(|| {
+            let ty = module
+                .types
+                .add(&[ValType::I32, ValType::I32, ValType::I32], &[]);
+            module
+                .add_import_func(abi::IMPORT_MODULE, abi::ALLOCATED, ty)
+                .0
+        })
     }
 
     /// The [`abi::LOCK`] import, added once.

@@ -219,6 +219,17 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                 func_index,
                 &mut table.sites,
             );
+            if let Some(shape) = passes::allocation_shape(&name) {
+                let ty = module.types.get(module.funcs.get(id).ty());
+                let want: &[walrus::ValType] = match shape {
+                    passes::Shape::Malloc => &[I32],
+                    _ => &[I32, I32],
+                };
+                if ty.params() == want && ty.results() == [I32] {
+                    let hook = hooks.allocated(&mut module);
+                    passes::announce_allocation(&mut module, id, shape, hook);
+                }
+            }
             if let Some((lock, _)) = hooks.pthread_lock.filter(|&(_, target)| target == id) {
                 passes::model_pthread_lock(
                     &mut module,

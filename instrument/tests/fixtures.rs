@@ -184,3 +184,39 @@ fn std_mutex_contended_path_becomes_one_host_lock() {
     assert!(!text.contains("i32.atomic.rmw.xchg"));
     assert!(!text.contains("memory.atomic.wait32"));
 }
+
+#[test]
+fn allocation_functions_announce_what_they_hand_out() {
+    check("allocation", &Config::default(), "");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let text = std::fs::read_to_string(dir.join("allocation.out.wat")).unwrap();
+    assert!(
+        text.contains(r#"(import "interlace" "allocated" (func"#),
+        "{text}"
+    );
+    // malloc, calloc, realloc and aligned_alloc each call it once; the
+    // return inside malloc and realloc's tail call are gone.
+    let import = text
+        .lines()
+        .find(|l| l.contains(r#""interlace" "allocated""#))
+        .and_then(|l| l.split("(func (;").nth(1))
+        .and_then(|l| l.split(';').next())
+        .expect("the import's index")
+        .to_string();
+    let calls = text
+        .lines()
+        .filter(|l| l.trim() == format!("call {import}"))
+        .count();
+    assert_eq!(calls, 4, "{text}");
+    let body = |name: &str| {
+        let start = text.find(&format!("(func ${name} ")).expect("the function");
+        let rest = &text[start + 1..];
+        rest[..rest.find("\n  (func").unwrap_or(rest.len())].to_string()
+    };
+    for name in ["malloc", "realloc"] {
+        let f = body(name);
+        assert!(!f.contains("return"), "{f}");
+        assert!(f.contains(&format!("call {import}")), "{f}");
+    }
+    assert!(!body("other").contains("call "));
+}

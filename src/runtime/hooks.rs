@@ -267,6 +267,17 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
     )?;
     linker.func_wrap(
         m,
+        abi::ALLOCATED,
+        |caller: Caller<'_, ThreadData>, ptr: i32, len: i32, old: i32| {
+            let tid = caller.data().tid;
+            if ptr != 0 && ptr != old {
+                let (addr, len) = (u64::from(ptr as u32), u64::from(len as u32));
+                state::with(|st| st.scheduler.allocated(tid, addr, len));
+            }
+        },
+    )?;
+    linker.func_wrap(
+        m,
         abi::THREAD_NAME,
         |caller: Caller<'_, ThreadData>, ptr: i32, len: i32| {
             let tid = caller.data().tid.0 as usize;

@@ -70,6 +70,10 @@ impl Scheduler for DeepeningDpor {
         self.inner.observe(thread, op);
     }
 
+    fn allocated(&mut self, thread: ThreadId, addr: u64, len: u64) {
+        self.inner.allocated(thread, addr, len);
+    }
+
     fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {
         self.inner.finish_execution(end)
     }

@@ -30,6 +30,9 @@
 //! free-list links `free` writes into a chunk race with a use of the chunk
 //! after the free (a use after free), and its waits and notifies order.
 //!
+//! Memory the allocator hands out is fresh (see [`Scheduler::allocated`]):
+//! the accesses its bytes had before do not make later ones dependent.
+//!
 //! With a preemption bound, a race whose reversal would exceed it is also
 //! planted at the latest earlier point where the thread could be scheduled
 //! without a preemption (bounded POR, Coons, Musuvathi, McKinley, OOPSLA
@@ -346,8 +349,12 @@ pub struct DporScheduler {
     /// Per mutex word, the last event that took the mutex (see [`Op::lock`]).
     acquired: Vec<(u64, usize)>,
     last_op: Option<Op>,
-    /// Per thread: address of each of its memory accesses -> its last event there.
-    touched: Vec<AddrMap<usize>>,
+    /// Per thread: address of each of its memory accesses -> its last event
+    /// there and the instruction that made it.
+    touched: Vec<AddrMap<(usize, Option<u32>)>>,
+    /// Per thread: its last event that was not a read (see
+    /// [`DporScheduler::spin_reread`]).
+    last_not_read: Vec<Option<usize>>,
     /// Consecutive steps where only a spinning thread was awake.
     stuck: u32,
     /// Merge runs of library steps into blocks.
@@ -479,6 +486,7 @@ impl DporScheduler {
             acquired: Vec::new(),
             last_op: None,
             touched: vec![],
+            last_not_read: vec![],
             stuck: 0,
             library_blocks: true,
             join_words: vec![],
@@ -527,6 +535,7 @@ impl DporScheduler {
         for m in &mut self.touched {
             m.clear();
         }
+        self.last_not_read.clear();
         self.stuck = 0;
         self.join_words.clear();
     }
@@ -564,7 +573,7 @@ impl DporScheduler {
             OpKind::Memory(
                 AccessKind::Read | AccessKind::CompareExchange | AccessKind::ReadModifyWrite,
             ) => {
-                let Some(&prev) = self.touched.get(t.0 as usize).and_then(|m| m.get(&op.addr))
+                let Some(&(prev, _)) = self.touched.get(t.0 as usize).and_then(|m| m.get(&op.addr))
                 else {
                     return false;
                 };
@@ -580,6 +589,32 @@ impl DporScheduler {
             }
             _ => false,
         }
+    }
+
+    /// Whether `t`'s read `op` is a spin loop's re-read, which races with
+    /// nothing (see [`DporScheduler::choose`]): it is [voluntary](Self::voluntary),
+    /// the same instruction made `t`'s previous access to the address, and `t`
+    /// only read since then. Where another thread's write lands among such
+    /// re-reads changes only how often the loop went round. A second read at
+    /// another instruction (`a = x; b = x`), or after the thread wrote
+    /// anything, is a different program point: it races like any read, or
+    /// the order with a write between the two reads is lost.
+    fn spin_reread(&self, t: ThreadId, op: &Op) -> bool {
+        if op.kind != OpKind::Memory(AccessKind::Read) || op.site.is_none() {
+            return false;
+        }
+        let ti = t.0 as usize;
+        let Some(&(prev, site)) = self.touched.get(ti).and_then(|m| m.get(&op.addr)) else {
+            return false;
+        };
+        site == op.site
+            && self
+                .last_not_read
+                .get(ti)
+                .copied()
+                .flatten()
+                .is_none_or(|w| w < prev)
+            && self.voluntary(t, op)
     }
 
     /// Finds the deepest point with an unexplored, awake, in-bound thread.
@@ -1113,7 +1148,13 @@ impl DporScheduler {
             if self.touched.len() <= ti {
                 self.touched.resize_with(ti + 1, AddrMap::default);
             }
-            self.touched[ti].insert(op.addr, i);
+            self.touched[ti].insert(op.addr, (i, op.site));
+        }
+        if op.kind != OpKind::Memory(AccessKind::Read) {
+            if self.last_not_read.len() <= ti {
+                self.last_not_read.resize(ti + 1, None);
+            }
+            self.last_not_read[ti] = Some(i);
         }
         self.events.push(Event {
             thread: t,
@@ -1266,11 +1307,13 @@ impl Scheduler for DporScheduler {
         } else if fresh {
             self.nodes[start].block.push(op);
         }
-        if op.kind == OpKind::Memory(AccessKind::Read) && self.voluntary(chosen, &op) {
+        if self.spin_reread(chosen, &op) {
             // A spin re-read: the same thread reads again what nobody wrote
             // since. Where a write would land among the re-reads changes only
             // how often the loop went round, so only the first read of the
-            // run is an event that races.
+            // run is an event that races. A sleeper that would write what it
+            // reads still wakes: the order with its write before this read
+            // was explored, the one after it was not.
             let base = self.base_clock(chosen, &op);
             let node = &self.nodes[i];
             let mut next: Sleepers = node.sleep.clone();
@@ -1279,7 +1322,7 @@ impl Scheduler for DporScheduler {
                     next.push((d, node.block_of(d)));
                 }
             }
-            next.retain(|(t, _)| *t != chosen);
+            next.retain(|(t, b)| *t != chosen && !dependent_block(b, &op));
             self.next_sleep = next;
             self.execute_silent(chosen, &op, base);
             return Some(chosen);
@@ -1306,6 +1349,25 @@ impl Scheduler for DporScheduler {
         self.next_sleep = next;
         self.execute(chosen, &op, base, &deps, &syncs);
         Some(chosen)
+    }
+
+    /// The bytes start a new life: no access before this makes a later one
+    /// dependent. The allocator handed them out, so whoever touched them
+    /// before freed them first, ordered by the allocator's lock, which the
+    /// search leaves unordered; keeping that history would order the two
+    /// threads through the reuse of memory, and reversing it changes which
+    /// block `malloc` returns, not the order (three std threads' increments
+    /// reached 15 of their 90 orders with library steps). A stale pointer's
+    /// use after the `free` still meets the `free`'s writes (a use after
+    /// free), until the block is handed out again.
+    fn allocated(&mut self, _thread: ThreadId, addr: u64, len: u64) {
+        if len > self.locs.len() as u64 {
+            self.locs.retain(|&b, _| !(addr..addr + len).contains(&b));
+        } else {
+            for b in addr..addr + len {
+                self.locs.remove(&b);
+            }
+        }
     }
 
     fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {

@@ -159,6 +159,11 @@ pub trait Scheduler {
     fn observe(&mut self, thread: ThreadId, op: &Op) {
         let _ = (thread, op);
     }
+    /// `thread`'s allocator handed out `len` bytes at `addr` (not a step):
+    /// whatever touched them before belongs to a block that was freed.
+    fn allocated(&mut self, thread: ThreadId, addr: u64, len: u64) {
+        let _ = (thread, addr, len);
+    }
     /// Called when an execution ends, with the state it ended in; a replay
     /// reports divergence here.
     fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {

@@ -76,6 +76,10 @@ impl Scheduler for PortfolioScheduler {
         self.members[self.current].observe(thread, op);
     }
 
+    fn allocated(&mut self, thread: ThreadId, addr: u64, len: u64) {
+        self.members[self.current].allocated(thread, addr, len);
+    }
+
     fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {
         self.members[self.current].finish_execution(end)
     }

@@ -1,9 +1,11 @@
 //! The rewrite of one function: walk every instruction sequence, put a hook
 //! call before each scheduling point, replace wait/notify.
 
+mod allocation;
 mod classify;
 mod pthread_lock;
 
+pub(crate) use allocation::{allocation_shape, announce as announce_allocation, Shape};
 pub(crate) use pthread_lock::{is_pthread_mutex_lock, prepend_fast_path as model_pthread_lock};
 
 use crate::comments::MarkerLines;
