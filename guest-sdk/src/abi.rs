@@ -227,6 +227,43 @@ pub const LIBRARY_PATHS: &[&str] = &[
     "libc-top-half",
 ];
 
+/// wasi-libc functions (source file, name) whose plain (non-atomic) loads
+/// and stores are not scheduling points: they touch only the calling
+/// thread's own TSD slots and the TSD key table, never memory a program can
+/// name, so no program access can race with them (the key table is written
+/// under the library's key lock, whose atomics stay points). The destructor
+/// loop a thread runs at exit reads 128 keys and slots: 516 of a std
+/// thread's ~700 points, with nothing a program could do between them.
+/// Whole files are not listed on purpose: `pthread_create` stores the new
+/// thread's handle into the program's variable after the spawn (a race a
+/// program can have), `pthread_key_create` its key, and the allocator's
+/// `free` writes its links into the freed block, which is how a use after
+/// free is found.
+pub const PRIVATE_LIBRARY_FUNCTIONS: &[(&str, &str)] = &[
+    ("src/thread/pthread_key_create.c", "__pthread_tsd_run_dtors"),
+    ("src/thread/pthread_getspecific.c", "pthread_getspecific"),
+    ("src/thread/pthread_setspecific.c", "pthread_setspecific"),
+];
+
+/// wasi-libc sources whose plain accesses to a constant address (an
+/// `i32.const` base: the library's own static variables, such as the
+/// allocator's state) are not scheduling points. No program can name
+/// those variables, and the library orders its own uses of them with its
+/// lock, whose atomics stay points, and so do its plain accesses to any
+/// word the module also accesses atomically (the lock's own word: dlmalloc
+/// spins on plain reads of it, and a hidden spin hid the order of the
+/// lock's holders from DPOR). Their accesses through pointers (the
+/// allocator's chunks, where `free` writes into a freed block) stay points.
+pub const PRIVATE_STATIC_FILES: &[&str] = &["dlmalloc/src/malloc.c"];
+
+/// Whether code of function `function` from source `file`, in a library
+/// compile unit, is one of [`PRIVATE_LIBRARY_FUNCTIONS`].
+pub fn is_private_library_function(file: &str, function: &str) -> bool {
+    PRIVATE_LIBRARY_FUNCTIONS
+        .iter()
+        .any(|&(f, name)| function == name && file.ends_with(f))
+}
+
 /// Whether a source path is library code (see [`LIBRARY_PATHS`]).
 pub fn is_library_path(path: &str) -> bool {
     LIBRARY_PATHS.iter().any(|p| path.contains(p))

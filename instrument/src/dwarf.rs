@@ -7,7 +7,9 @@
 //! program's own code, and is library code only if no frame is.
 
 use gimli::{EndianSlice, LittleEndian};
-use interlace_guest_sdk::abi::{is_library_path, RawSection};
+use interlace_guest_sdk::abi::{
+    is_library_path, is_private_library_function, RawSection, PRIVATE_STATIC_FILES,
+};
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
 
@@ -18,6 +20,16 @@ pub(crate) struct SourceLoc {
     pub column: u32,
     /// No frame of the inline chain is in the program's own code.
     pub library: bool,
+}
+
+/// Which plain accesses of an instruction touch only wasi-libc's own state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Private {
+    No,
+    /// Every plain access (a thread's own TSD).
+    All,
+    /// Those to a constant address (the library's statics).
+    Statics,
 }
 
 /// Maps code offsets to source locations; knows nothing without DWARF.
@@ -109,6 +121,36 @@ impl<'a> Locator<'a> {
             .rev()
             .take(4)
             .any(|&(begin, end)| begin <= offset && offset < end)
+    }
+
+    /// Which of the plain accesses of the instruction at `offset` are
+    /// wasi-libc's private state (see `abi::PRIVATE_LIBRARY_FUNCTIONS` and
+    /// `abi::PRIVATE_STATIC_FILES`): only in a library unit, by its
+    /// innermost frame (what was inlined there, if anything).
+    pub fn private_library(&self, offset: u64) -> Private {
+        let Some(ctx) = &self.ctx else {
+            return Private::No;
+        };
+        if !self.in_library_unit(offset) {
+            return Private::No;
+        }
+        let Ok(mut frames) = ctx.find_frames(offset).skip_all_loads() else {
+            return Private::No;
+        };
+        let Ok(Some(frame)) = frames.next() else {
+            return Private::No;
+        };
+        let Some(file) = frame.location.and_then(|l| l.file) else {
+            return Private::No;
+        };
+        let function = frame.function.as_ref().and_then(|f| f.raw_name().ok());
+        if function.is_some_and(|f| is_private_library_function(file, &f)) {
+            Private::All
+        } else if PRIVATE_STATIC_FILES.iter().any(|f| file.ends_with(f)) {
+            Private::Statics
+        } else {
+            Private::No
+        }
     }
 
     /// Whether the module has debug info at all.

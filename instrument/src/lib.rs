@@ -170,6 +170,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         .find(|s| s.id == 10)
         .map_or(0, |s| s.payload_offset as u32);
 
+    let sync_words = passes::sync_words(&module, shared, config.granularity);
     let mut placed = std::collections::HashSet::new();
     let mut table = SiteTable {
         granularity: config.granularity,
@@ -209,6 +210,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                     locator: &locator,
                     code_start,
                     placed: &mut placed,
+                    sync_words: &sync_words,
                 },
                 &hooks,
                 if abi::JOIN_FUNCTIONS.contains(&name.as_str()) {

@@ -313,3 +313,38 @@ fn a_loop_alone_is_cut_by_the_step_bound_across_budgets() {
     assert_eq!(e.failure.expect("cut").kind, FailureKind::StepBound);
     assert_eq!(e.steps, 3_000_001);
 }
+
+#[test]
+fn wasi_libc_tsd_destructor_loop_is_no_scheduling_point() {
+    // Every std thread runs it at exit: 128 keys, read twice.
+    let wasm = std::fs::read(crate::guests::guest("atomic_counter")).unwrap();
+    let p = program(&wasm);
+    let e = interlace_wasm::run(
+        &p,
+        &RunConfig {
+            trace: true,
+            ..RunConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(e.failure, None);
+    let sites = p.sites();
+    let files: Vec<&str> = e
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter_map(|s| sites.sites.get(s.op.site? as usize))
+        .filter_map(|site| sites.files.get(site.file as usize))
+        .map(String::as_str)
+        .collect();
+    // DWARF is there (wasi-libc's other thread code still has points) ...
+    assert!(files
+        .iter()
+        .any(|f| f.ends_with("src/thread/pthread_create.c")));
+    // ... and the destructor loop has none, in any of the four threads.
+    assert!(!files
+        .iter()
+        .any(|f| f.ends_with("src/thread/pthread_key_create.c")));
+    assert_eq!(e.threads, 4);
+}

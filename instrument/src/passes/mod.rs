@@ -9,7 +9,7 @@ pub(crate) use allocation::{allocation_shape, announce as announce_allocation, S
 pub(crate) use pthread_lock::{is_pthread_mutex_lock, prepend_fast_path as model_pthread_lock};
 
 use crate::comments::MarkerLines;
-use crate::dwarf::Locator;
+use crate::dwarf::{Locator, Private};
 use crate::hooks::Hooks;
 use classify::{classify, Action};
 use interlace_guest_sdk::abi::{AccessKind, Granularity, Site, NO_FILE};
@@ -154,6 +154,8 @@ pub(crate) struct Markers<'a, 'w> {
     /// Module offset of the code section payload (DWARF addresses start there).
     pub code_start: u32,
     pub placed: &'a mut HashSet<(String, u32)>,
+    /// See [`sync_words`].
+    pub sync_words: &'a [(u64, u64)],
 }
 
 impl Rewriter<'_, '_, '_> {
@@ -171,6 +173,22 @@ impl Rewriter<'_, '_, '_> {
         self.placed_here.push(id);
         m.placed.insert((src.file, src.line));
         Some(id)
+    }
+
+    /// Whether a plain access at `loc` touches only wasi-libc's own state,
+    /// and so is no scheduling point (see `abi::PRIVATE_LIBRARY_FUNCTIONS`
+    /// and `abi::PRIVATE_STATIC_FILES`); `constant` tells whether its
+    /// address is a constant other than a synchronisation word's.
+    fn private_library(&self, loc: InstrLocId, constant: impl FnOnce() -> bool) -> bool {
+        let m = &*self.markers;
+        match m
+            .locator
+            .private_library(u64::from(loc.data().wrapping_sub(m.code_start)))
+        {
+            Private::No => false,
+            Private::All => true,
+            Private::Statics => constant(),
+        }
     }
 
     fn site(
@@ -220,11 +238,35 @@ impl Rewriter<'_, '_, '_> {
                 })
                 .collect(),
         };
+        // For the backward walks of `constant_address`.
+        let effects: Vec<Effect> = old.iter().map(|(i, _)| effect(i)).collect();
         for (k, (instr, loc)) in old.into_iter().enumerate() {
             for child in children(&instr) {
                 self.rewrite(func, child);
             }
-            let action = classify(&instr, self.shared, self.granularity);
+            let action = match classify(&instr, self.shared, self.granularity) {
+                Action::Access {
+                    atomic: false,
+                    ref above,
+                    offset,
+                    size,
+                    ..
+                } if self.private_library(loc, || {
+                    constant_address(&effects[..k], above.len()).is_some_and(|base| {
+                        let addr = u64::from(base) + offset;
+                        !self
+                            .markers
+                            .sync_words
+                            .iter()
+                            .any(|&(a, n)| addr < a + n && a < addr + u64::from(size.max(1)))
+                    })
+                }) =>
+                {
+                    Action::Keep
+                }
+                Action::Bulk { .. } if self.private_library(loc, || false) => Action::Keep,
+                action => action,
+            };
             if let (false, Some(marker)) = (matches!(action, Action::Keep), self.hooks.marker_id) {
                 if let Some(id) = self.marker_before(loc) {
                     new.push((i32_const(id), loc));
@@ -340,6 +382,89 @@ impl Rewriter<'_, '_, '_> {
     }
 }
 
+/// What a backward walk needs of an instruction: its pops and pushes
+/// (None: it cannot step over it), and the value of an `i32.const`.
+type Effect = (Option<(usize, usize)>, Option<u32>);
+
+fn effect(instr: &Instr) -> Effect {
+    let counts = match instr {
+        Instr::Const(_) | Instr::LocalGet(_) | Instr::GlobalGet(_) => Some((0, 1)),
+        Instr::LocalTee(_) | Instr::Unop(_) | Instr::Load(_) => Some((1, 1)),
+        Instr::LocalSet(_) | Instr::GlobalSet(_) | Instr::Drop(_) => Some((1, 0)),
+        Instr::Binop(_) => Some((2, 1)),
+        Instr::Select(_) => Some((3, 1)),
+        _ => None,
+    };
+    let constant = match instr {
+        Instr::Const(ir::Const {
+            value: Value::I32(v),
+        }) => Some(*v as u32),
+        _ => None,
+    };
+    (counts, constant)
+}
+
+/// The address operand of the access that follows `before` (with `above`
+/// operands on top of the address), if it is an `i32.const`: found by
+/// walking back over straight-line code; anything else (a call, a block,
+/// the start of the sequence) answers None.
+fn constant_address(before: &[Effect], above: usize) -> Option<u32> {
+    // Values on the stack above the one looked for.
+    let mut depth = above;
+    for &(counts, constant) in before.iter().rev() {
+        let (pops, pushes) = counts?;
+        if depth < pushes {
+            return constant.filter(|_| pushes == 1);
+        }
+        depth = depth - pushes + pops;
+    }
+    None
+}
+
+/// The synchronisation words at constant addresses: (address, bytes) of
+/// every atomic access, wait and notify whose address is an `i32.const`
+/// (plus its offset), in any function. A library's plain accesses to them
+/// stay scheduling points even where its other statics are cut: dlmalloc's
+/// spin lock takes its word with an atomic but spins on plain reads of it,
+/// and a spin the host cannot see hides the order of the lock's holders.
+pub(crate) fn sync_words(
+    module: &Module,
+    shared: walrus::MemoryId,
+    granularity: Granularity,
+) -> Vec<(u64, u64)> {
+    let mut words = vec![];
+    for (_, func) in module.funcs.iter_local() {
+        let mut stack = vec![func.entry_block()];
+        while let Some(seq) = stack.pop() {
+            let instrs = &func.block(seq).instrs;
+            let effects: Vec<Effect> = instrs.iter().map(|(i, _)| effect(i)).collect();
+            for (k, (instr, _)) in instrs.iter().enumerate() {
+                stack.extend(children(instr));
+                let (offset, size, above) = match classify(instr, shared, granularity) {
+                    Action::Access {
+                        atomic: true,
+                        offset,
+                        size,
+                        above,
+                        ..
+                    } => (offset, u64::from(size.max(1)), above.len()),
+                    Action::Wait { sixty_four, offset } => {
+                        (offset, if sixty_four { 8 } else { 4 }, 2)
+                    }
+                    Action::Notify { offset } => (offset, 4, 1),
+                    _ => continue,
+                };
+                if let Some(base) = constant_address(&effects[..k], above) {
+                    words.push((u64::from(base) + offset, size));
+                }
+            }
+        }
+    }
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
 /// Whether `name` (mangled, v0 or legacy, or demangled) is Rust std's futex
 /// `Mutex::lock_contended`.
 pub(crate) fn is_lock_contended(name: &str) -> bool {
@@ -408,4 +533,31 @@ pub(crate) fn replace_lock_contended(
             loc,
         ),
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_words_are_the_constant_addresses_of_atomics() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (memory 1 1 shared)
+                (func (param $p i32) (result i32)
+                  (drop (i32.atomic.rmw.xchg offset=8 (i32.const 1000) (i32.const 1)))
+                  (i32.atomic.store (i32.const 2000) (i32.const 0))
+                  (drop (memory.atomic.wait32 (i32.const 3000) (i32.const 0) (i64.const -1)))
+                  ;; A plain read of a constant, an atomic through a pointer: neither.
+                  (drop (i32.load (i32.const 4000)))
+                  (i32.atomic.load (local.get $p))))"#,
+        )
+        .unwrap();
+        let module = walrus::Module::from_buffer(&wasm).unwrap();
+        let shared = module.memories.iter().next().unwrap().id();
+        assert_eq!(
+            sync_words(&module, shared, Granularity::All),
+            [(1008, 4), (2000, 4), (3000, 4)]
+        );
+    }
 }
