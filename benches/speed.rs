@@ -161,10 +161,12 @@ fn main() {
                 "-".to_string()
             }
         };
+        // The baseline's DPOR was unsound in two ways (a second read taken
+        // for a spin; memory reuse ordering threads), so its counts differ.
         let same = if base_dpor_n == 0 || base_dpor_n == dpor_n {
-            ""
+            String::new()
         } else {
-            " (the baseline ran a different number: DPOR must not change)"
+            format!(" (baseline: {base_dpor_n}, before DPOR's soundness fixes)")
         };
         println!(
             "  {name:<18} {threads:>7} {random:>12.0} {base_random:>12.0} {:>7}   {dpor_n:>10} {dpor:>12.0} {base_dpor:>12.0} {:>7}{same}",
