@@ -329,6 +329,17 @@ fn dependent(a: &Op, b: &Op) -> bool {
         || any(&fa.writes, &syncs(&fb))
 }
 
+/// Removes the keys in `block` from `map`, by whichever is shorter.
+fn forget<V>(map: &mut AddrMap<V>, block: &std::ops::Range<u64>) {
+    if block.end - block.start > map.len() as u64 {
+        map.retain(|b, _| !block.contains(b));
+    } else {
+        for b in block.clone() {
+            map.remove(&b);
+        }
+    }
+}
+
 /// Source-DPOR with sleep sets.
 pub struct DporScheduler {
     bound: Option<u32>,
@@ -1360,14 +1371,20 @@ impl Scheduler for DporScheduler {
     /// reached 15 of their 90 orders with library steps). A stale pointer's
     /// use after the `free` still meets the `free`'s writes (a use after
     /// free), until the block is handed out again.
+    ///
+    /// So does what else is known of the old block's words: a word a join
+    /// read (a thread's exit state, freed with the thread) would make the
+    /// new owner's accesses synchronisations that race with nothing; a
+    /// mutex's last taker, or a thread's earlier access there (a spin's
+    /// start), belongs to the old block too.
     fn allocated(&mut self, _thread: ThreadId, addr: u64, len: u64) {
-        if len > self.locs.len() as u64 {
-            self.locs.retain(|&b, _| !(addr..addr + len).contains(&b));
-        } else {
-            for b in addr..addr + len {
-                self.locs.remove(&b);
-            }
+        let block = addr..addr + len;
+        forget(&mut self.locs, &block);
+        for m in &mut self.touched {
+            forget(m, &block);
         }
+        self.join_words.retain(|&w| !overlap(w, (addr, len.max(1))));
+        self.acquired.retain(|(a, _)| !block.contains(a));
     }
 
     fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {
