@@ -1,6 +1,7 @@
 //! Subcommands, one file each; this file holds what they share.
 
 mod cargo;
+mod cc;
 mod explore;
 mod instrument;
 mod json;
@@ -40,6 +41,9 @@ enum Command {
     Test(test::TestCmd),
     /// Add up the JSON reports of `explore --shard k/N --json` runs.
     Merge(merge::MergeCmd),
+    /// Compile C for wasm32-wasip1-threads (clang with the target, sysroot,
+    /// -pthread, -g and the memory flags; usable as CC).
+    Cc(cc::CcCmd),
 }
 
 impl Cli {
@@ -52,6 +56,7 @@ impl Cli {
             Command::Instrument(c) => c.execute(),
             Command::Test(c) => c.execute(),
             Command::Merge(c) => c.execute(),
+            Command::Cc(c) => c.execute(),
         }
     }
 }
@@ -257,7 +262,11 @@ pub fn emit(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
-/// Reads a module file, with an error that names it.
+/// Reads a module file, with an error that names it; a C or C++ source
+/// (`.c`, `.cc`, `.cpp`, `.cxx`) is compiled first (see [`cc::compile`]).
 pub fn read_module(path: &Path) -> Result<Vec<u8>> {
+    if cc::is_source(path) {
+        return cc::compile(path);
+    }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }

@@ -161,3 +161,82 @@ fn a_c_barrier_passes_and_dpor_says_it_is_not_complete() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("NOT complete"), "{out}");
 }
+
+/// The built binary with its caches (compiled C included) in `cache`.
+fn tool(dir: &Path, cache: &Path, args: &[&str], path: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_interlace-wasm"));
+    cmd.current_dir(dir)
+        .env("INTERLACE_CACHE_DIR", cache)
+        .env_remove("WASI_SDK_PATH")
+        .args(args);
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    cmd.output().expect("binary runs")
+}
+
+#[test]
+fn cc_compiles_c_and_explore_takes_a_c_file() {
+    c_sysroot(); // the Debian packages, installed if missing
+    let dir = scratch("c-cc");
+    let cache = dir.join("cache");
+    std::fs::copy(
+        workspace().join("examples/c/lost_update.c"),
+        dir.join("app.c"),
+    )
+    .unwrap();
+    // `cc`, as CC: compile and link, then explore the module.
+    let out = tool(&dir, &cache, &["cc", "app.c", "-o", "app.wasm"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tool(&dir, &cache, &["explore", "app.wasm"], None);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    // `-c` compiles without the linker's memory flags.
+    let out = tool(&dir, &cache, &["cc", "-c", "app.c", "-o", "app.o"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("app.o").is_file());
+    // `explore app.c` compiles into the cache first; the assertion heads it.
+    let out = tool(&dir, &cache, &["explore", "app.c"], None);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("assertion failed: total == 2 at app.c:20 in main"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(std::fs::read_dir(cache.join("c")).unwrap().count(), 1);
+}
+
+#[test]
+fn c_compile_errors_and_a_missing_clang_are_bad_input() {
+    c_sysroot();
+    let dir = scratch("c-cc-errors");
+    let cache = dir.join("cache");
+    std::fs::write(dir.join("bad.c"), "int main(void) { return x; }\n").unwrap();
+    let out = tool(&dir, &cache, &["explore", "bad.c"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 2, "{err}");
+    // The compiler's message as it printed it, then one line of ours.
+    assert!(
+        err.contains("bad.c:1:25: error: use of undeclared identifier 'x'"),
+        "{err}"
+    );
+    assert!(err.contains("error: compiling bad.c failed"), "{err}");
+    // No clang on PATH: which packages (or variable) provide one.
+    let empty = dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = tool(&dir, &cache, &["explore", "bad.c"], empty.to_str());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("no clang found") && err.contains("WASI_SDK_PATH"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
