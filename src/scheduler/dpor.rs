@@ -340,6 +340,10 @@ fn forget<V>(map: &mut AddrMap<V>, block: &std::ops::Range<u64>) {
     }
 }
 
+/// A thread's last event at an address and the instructions that read it
+/// since the thread last wrote it.
+type Touch = (usize, SmallVec<[u32; 4]>);
+
 /// Source-DPOR with sleep sets.
 pub struct DporScheduler {
     bound: Option<u32>,
@@ -361,11 +365,9 @@ pub struct DporScheduler {
     acquired: Vec<(u64, usize)>,
     last_op: Option<Op>,
     /// Per thread: address of each of its memory accesses -> its last event
-    /// there and the instruction that made it.
-    touched: Vec<AddrMap<(usize, Option<u32>)>>,
-    /// Per thread: its last event that was not a read (see
-    /// [`DporScheduler::spin_reread`]).
-    last_not_read: Vec<Option<usize>>,
+    /// there, and the instructions that read it since the thread last
+    /// wrote it (see [`DporScheduler::spin_reread`]).
+    touched: Vec<AddrMap<Touch>>,
     /// Consecutive steps where only a spinning thread was awake.
     stuck: u32,
     /// Merge runs of library steps into blocks.
@@ -497,7 +499,6 @@ impl DporScheduler {
             acquired: Vec::new(),
             last_op: None,
             touched: vec![],
-            last_not_read: vec![],
             stuck: 0,
             library_blocks: true,
             join_words: vec![],
@@ -546,7 +547,6 @@ impl DporScheduler {
         for m in &mut self.touched {
             m.clear();
         }
-        self.last_not_read.clear();
         self.stuck = 0;
         self.join_words.clear();
     }
@@ -584,7 +584,11 @@ impl DporScheduler {
             OpKind::Memory(
                 AccessKind::Read | AccessKind::CompareExchange | AccessKind::ReadModifyWrite,
             ) => {
-                let Some(&(prev, _)) = self.touched.get(t.0 as usize).and_then(|m| m.get(&op.addr))
+                let Some(prev) = self
+                    .touched
+                    .get(t.0 as usize)
+                    .and_then(|m| m.get(&op.addr))
+                    .map(|e| e.0)
                 else {
                     return false;
                 };
@@ -603,29 +607,25 @@ impl DporScheduler {
     }
 
     /// Whether `t`'s read `op` is a spin loop's re-read, which races with
-    /// nothing (see [`DporScheduler::choose`]): it is [voluntary](Self::voluntary),
-    /// the same instruction made `t`'s previous access to the address, and `t`
-    /// only read since then. Where another thread's write lands among such
-    /// re-reads changes only how often the loop went round. A second read at
-    /// another instruction (`a = x; b = x`), or after the thread wrote
-    /// anything, is a different program point: it races like any read, or
-    /// the order with a write between the two reads is lost.
+    /// nothing (see [`DporScheduler::choose`]): it is [voluntary](Self::voluntary)
+    /// (nobody else wrote the address since `t` last touched it), and the
+    /// same instruction already read it since `t` last wrote it: the loop
+    /// came round (a compiler that unrolled it reads through several
+    /// instructions in turn: wasi-libc's barrier spins 200 rounds, unrolled
+    /// four times, with a scratch write in each). Where another thread's
+    /// write lands among such re-reads changes only how often the loop went
+    /// round. A second read at another instruction (`a = x; b = x`) is a
+    /// different program point: it races like any read, or the order with a
+    /// write between the two reads is lost.
     fn spin_reread(&self, t: ThreadId, op: &Op) -> bool {
-        if op.kind != OpKind::Memory(AccessKind::Read) || op.site.is_none() {
-            return false;
-        }
-        let ti = t.0 as usize;
-        let Some(&(prev, site)) = self.touched.get(ti).and_then(|m| m.get(&op.addr)) else {
+        let (OpKind::Memory(AccessKind::Read), Some(site)) = (op.kind, op.site) else {
             return false;
         };
-        site == op.site
-            && self
-                .last_not_read
-                .get(ti)
-                .copied()
-                .flatten()
-                .is_none_or(|w| w < prev)
-            && self.voluntary(t, op)
+        let ti = t.0 as usize;
+        let Some((_, sites)) = self.touched.get(ti).and_then(|m| m.get(&op.addr)) else {
+            return false;
+        };
+        sites.contains(&site) && self.voluntary(t, op)
     }
 
     /// Finds the deepest point with an unexplored, awake, in-bound thread.
@@ -1159,13 +1159,19 @@ impl DporScheduler {
             if self.touched.len() <= ti {
                 self.touched.resize_with(ti + 1, AddrMap::default);
             }
-            self.touched[ti].insert(op.addr, (i, op.site));
-        }
-        if op.kind != OpKind::Memory(AccessKind::Read) {
-            if self.last_not_read.len() <= ti {
-                self.last_not_read.resize(ti + 1, None);
+            let read = op.kind == OpKind::Memory(AccessKind::Read);
+            let (last, sites) = self.touched[ti]
+                .entry(op.addr)
+                .or_insert((i, SmallVec::new()));
+            if !read {
+                sites.clear();
             }
-            self.last_not_read[ti] = Some(i);
+            if let (true, Some(site)) = (read, op.site) {
+                if !sites.contains(&site) {
+                    sites.push(site);
+                }
+            }
+            *last = i;
         }
         self.events.push(Event {
             thread: t,
@@ -1322,9 +1328,9 @@ impl Scheduler for DporScheduler {
             // A spin re-read: the same thread reads again what nobody wrote
             // since. Where a write would land among the re-reads changes only
             // how often the loop went round, so only the first read of the
-            // run is an event that races. A sleeper that would write what it
-            // reads still wakes: the order with its write before this read
-            // was explored, the one after it was not.
+            // run is an event that races. A sleeper stays asleep (its write
+            // before this re-read was explored; after it, the loop only went
+            // round once more).
             let base = self.base_clock(chosen, &op);
             let node = &self.nodes[i];
             let mut next: Sleepers = node.sleep.clone();
@@ -1333,7 +1339,7 @@ impl Scheduler for DporScheduler {
                     next.push((d, node.block_of(d)));
                 }
             }
-            next.retain(|(t, b)| *t != chosen && !dependent_block(b, &op));
+            next.retain(|(t, _)| *t != chosen);
             self.next_sleep = next;
             self.execute_silent(chosen, &op, base);
             return Some(chosen);
