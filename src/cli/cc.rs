@@ -38,7 +38,7 @@ impl CcCmd {
     pub fn execute(self) -> Result<ExitCode> {
         let tc = Toolchain::find(super::cache_dir().as_deref())?;
         let status = tc
-            .command(&self.args)
+            .command(&tc.clang, &self.args)
             .status()
             .with_context(|| format!("cannot run {}", tc.clang.display()))?;
         // The compiler's own status, as make expects of CC.
@@ -83,9 +83,10 @@ impl Toolchain {
         Ok(Toolchain { clang, sysroot })
     }
 
-    /// clang with the tool's flags, then `args` (so later flags win).
-    pub fn command(&self, args: &[OsString]) -> Command {
-        let mut cmd = Command::new(&self.clang);
+    /// `compiler` (this clang, or its clang++) with the tool's flags, then
+    /// `args` (so later flags win).
+    pub fn command(&self, compiler: &Path, args: &[OsString]) -> Command {
+        let mut cmd = Command::new(compiler);
         cmd.arg(format!("--target={TARGET}"))
             .arg(format!("--sysroot={}", self.sysroot.display()))
             .args(["-pthread", "-g", "-O1"]);
@@ -209,22 +210,24 @@ pub fn is_source(path: &Path) -> bool {
 }
 
 /// Compiles `source` into the cache (keyed by its content, the compiler and
-/// the tool's version), returning the module's bytes. A compile error is
-/// the compiler's output, as it printed it.
+/// the tool's version; see `interlace_wasm::cache`), returning the module's
+/// bytes. A compile error is the compiler's output, as it printed it.
 pub fn compile(source: &Path) -> Result<Vec<u8>> {
     let text =
         std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
     let cache = super::cache_dir();
     let tc = Toolchain::find(cache.as_deref())?;
-    let cpp = source.extension().is_none_or(|e| e != "c");
-    let clang = if cpp {
-        let pp = tc.clang.with_file_name(
-            tc.clang
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("clang")
-                .replacen("clang", "clang++", 1),
-        );
+    let compiler = if source.extension().is_some_and(|e| e == "c") {
+        tc.clang.clone()
+    } else {
+        let name = tc
+            .clang
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("clang");
+        let pp = tc
+            .clang
+            .with_file_name(name.replacen("clang", "clang++", 1));
         if !pp.is_file() {
             bail!(
                 "{} is C++ but there is no {}",
@@ -233,33 +236,25 @@ pub fn compile(source: &Path) -> Result<Vec<u8>> {
             );
         }
         pp
-    } else {
-        tc.clang.clone()
     };
-    let mut key = text.clone();
-    key.extend_from_slice(clang.to_string_lossy().as_bytes());
+    let mut key = text;
+    key.extend_from_slice(compiler.to_string_lossy().as_bytes());
     key.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
-    let dir = cache
-        .map(|c| c.join("c"))
-        .unwrap_or_else(|| std::env::temp_dir().join("interlace-wasm-c"));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let out = dir.join(format!("{}.wasm", interlace_wasm::cache::sha256_hex(&key)));
-    if let Ok(bytes) = std::fs::read(&out) {
+    let entry = cache.map(|c| {
+        c.join("c")
+            .join(format!("{}.wasm", interlace_wasm::cache::sha256_hex(&key)))
+    });
+    if let Some(bytes) = entry
+        .as_deref()
+        .and_then(interlace_wasm::cache::read_checked)
+    {
         return Ok(bytes);
     }
-    let tmp = out.with_extension(format!("{}.tmp", std::process::id()));
-    let mut cmd = tc.command(&[source.into(), "-o".into(), tmp.clone().into()]);
-    cmd.env_remove("CFLAGS");
-    let mut cmd = if cpp {
-        let mut c = Command::new(&clang);
-        c.args(cmd.get_args());
-        c
-    } else {
-        cmd
-    };
-    let result = cmd
+    let tmp = std::env::temp_dir().join(format!("interlace-wasm-cc-{}.wasm", std::process::id()));
+    let result = tc
+        .command(&compiler, &[source.into(), "-o".into(), tmp.clone().into()])
         .output()
-        .with_context(|| format!("cannot run {}", clang.display()))?;
+        .with_context(|| format!("cannot run {}", compiler.display()))?;
     if !result.status.success() {
         // The compiler's messages as it printed them, then why we stop.
         eprint!("{}", String::from_utf8_lossy(&result.stderr));
@@ -267,10 +262,14 @@ pub fn compile(source: &Path) -> Result<Vec<u8>> {
         bail!(
             "compiling {} failed ({} exited with status {}); fix the errors above",
             source.display(),
-            clang.display(),
+            compiler.display(),
             result.status.code().unwrap_or(-1)
         );
     }
-    std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
-    std::fs::read(&out).with_context(|| format!("cannot read {}", out.display()))
+    let bytes = std::fs::read(&tmp).with_context(|| format!("cannot read {}", tmp.display()))?;
+    let _ = std::fs::remove_file(&tmp);
+    if let Some(entry) = &entry {
+        interlace_wasm::cache::write_checked(entry, &bytes);
+    }
+    Ok(bytes)
 }

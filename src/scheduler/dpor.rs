@@ -1159,19 +1159,17 @@ impl DporScheduler {
             if self.touched.len() <= ti {
                 self.touched.resize_with(ti + 1, AddrMap::default);
             }
-            let read = op.kind == OpKind::Memory(AccessKind::Read);
             let (last, sites) = self.touched[ti]
                 .entry(op.addr)
                 .or_insert((i, SmallVec::new()));
-            if !read {
-                sites.clear();
-            }
-            if let (true, Some(site)) = (read, op.site) {
-                if !sites.contains(&site) {
-                    sites.push(site);
-                }
-            }
             *last = i;
+            match (op.kind, op.site) {
+                (OpKind::Memory(AccessKind::Read), Some(site)) if !sites.contains(&site) => {
+                    sites.push(site)
+                }
+                (OpKind::Memory(AccessKind::Read), _) => {}
+                _ => sites.clear(),
+            }
         }
         self.events.push(Event {
             thread: t,

@@ -178,11 +178,11 @@ fn guest(seed: u64, spawn: bool) -> Result<Vec<u8>, &'static str> {
     // The allocator's names, for the instrumenter's wrapping of them (every
     // return leaves a block whose value the host is told of): a function of
     // malloc's type and one of realloc's, called ones first.
+    let local: Vec<walrus::FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
     for (name, params) in [
         ("malloc", &[ValType::I32][..]),
         ("realloc", &[ValType::I32; 2][..]),
     ] {
-        let local: Vec<walrus::FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
         let found = targets.iter().chain(&local).copied().find(|&id| {
             let f = module.funcs.get(id);
             let ty = module.types.get(f.ty());
