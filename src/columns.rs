@@ -77,6 +77,7 @@ fn cell(step: &Step) -> String {
         OpKind::Spawn => "spawn".to_string(),
         OpKind::Join => format!("join t{}", op.addr),
         OpKind::Resume => "wakes".to_string(),
+        OpKind::Arrive => format!("barrier {:x}", op.addr),
         k => k.name().to_string(),
     }
 }
@@ -118,6 +119,8 @@ pub(crate) fn select_rows<'a>(
                     | OpKind::Spawn
                     | OpKind::Join
                     | OpKind::Resume
+                    | OpKind::Arrive
+                    | OpKind::Depart
                     | OpKind::Stop
             )
             || notable.shared_access(s)

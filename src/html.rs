@@ -48,6 +48,8 @@ fn label(step: &Step) -> String {
         OpKind::Marker => format!("marker {}", step.marker.as_deref().unwrap_or("?")),
         OpKind::Join => format!("join t{}", op.addr),
         OpKind::Resume => "wakes up".to_string(),
+        OpKind::Arrive => format!("arrives at barrier {:#x}", op.addr),
+        OpKind::Depart => "leaves the barrier".to_string(),
         k => k.name().to_string(),
     }
 }

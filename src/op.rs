@@ -45,6 +45,10 @@ pub enum OpKind {
     Stop,
     /// A guest-sdk marker; `addr` indexes the execution's marker names.
     Marker,
+    /// Arriving at the barrier at `addr` (see `abi::BARRIER`).
+    Arrive,
+    /// Leaving the barrier at `addr`, released by the step `src`.
+    Depart,
 }
 
 impl OpKind {
@@ -60,6 +64,8 @@ impl OpKind {
             OpKind::Join => "join",
             OpKind::Stop => "stop",
             OpKind::Marker => "marker",
+            OpKind::Arrive => "arrive",
+            OpKind::Depart => "depart",
         }
     }
 }
@@ -76,7 +82,12 @@ pub struct Op {
     /// Bytes accessed.
     pub len: u64,
     /// Source address of `memory.copy`; the expected value of a
-    /// compare-exchange.
+    /// compare-exchange. For a step that can wake threads (a notify, a
+    /// barrier arrival), its step number; for a [`OpKind::Resume`] or
+    /// [`OpKind::Depart`], the step number of the step that woke it (0:
+    /// none, it timed out). A woken thread is so ordered after exactly
+    /// what woke it, not after whatever touched the same word since, which
+    /// would order everything its waker did next before it.
     pub src: u64,
     /// Whether the instruction is atomic.
     pub atomic: bool,

@@ -128,7 +128,9 @@ fn describe(step: &Step, sites: &SiteTable) -> String {
                 site
             )
         }
-        OpKind::Resume => format!("{:<8} {:#x}", "resume", op.addr),
+        OpKind::Resume | OpKind::Arrive | OpKind::Depart => {
+            format!("{:<8} {:#x}", op.kind.name(), op.addr)
+        }
         OpKind::Marker => format!("{:<8} {}", "marker", step.marker.as_deref().unwrap_or("?")),
         k => k.name().to_string(),
     };

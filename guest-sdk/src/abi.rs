@@ -58,6 +58,31 @@ pub const NOTIFY: &str = "notify";
 /// same for wasi-libc's `pthread_mutex_lock` on a normal mutex (then
 /// storing `EBUSY` in `_m_lock`, the mutex's second word).
 pub const LOCK: &str = "lock";
+/// `acquire(addr: i32, site: i32, kind: i32)`: [`LOCK`] for wasi-libc's
+/// other blocking acquisitions, modelled so that DPOR orders acquisitions,
+/// not musl's spins and futex waits (a 3-thread semaphore or rwlock program
+/// did not finish in 20,000 executions): a scheduling point that blocks
+/// while the 32-bit word at `addr` (plus the site's offset) cannot be taken
+/// as `kind` says ([`ACQUIRE_EXCLUSIVE`], [`ACQUIRE_SHARED`],
+/// [`ACQUIRE_COUNT`]). The caller updates the word right after, in the
+/// same step.
+pub const ACQUIRE: &str = "acquire";
+/// [`ACQUIRE`] kind: free while the word is 0 (a rwlock's write side).
+pub const ACQUIRE_EXCLUSIVE: i32 = 0;
+/// [`ACQUIRE`] kind: free unless the low 31 bits are all ones (musl's
+/// rwlock word while a writer holds it; a reader adds 1).
+pub const ACQUIRE_SHARED: i32 = 1;
+/// [`ACQUIRE`] kind: free while the low 31 bits are not 0 (musl's
+/// semaphore count; the top bit flags waiters; a waiter subtracts 1).
+pub const ACQUIRE_COUNT: i32 = 2;
+/// `barrier(addr: i32, site: i32, parties: i32) -> i32`: wasi-libc's
+/// `pthread_barrier_wait` on a barrier of `parties` threads (not
+/// process-shared), modelled for the same reason: the arrival is a
+/// scheduling point; the thread then blocks until `parties` threads
+/// arrived. Returns what `pthread_barrier_wait` returns: -1
+/// (`PTHREAD_BARRIER_SERIAL_THREAD`) to the first to arrive, as musl does,
+/// 0 to the others.
+pub const BARRIER: &str = "barrier";
 /// `spawn(func: i32, arg: i32, stack_top: i32, tls_block: i32) -> i32`: starts
 /// a guest-sdk lightweight thread that runs [`THREAD_ENTRY`]`(func, arg)` with
 /// its stack pointer at `stack_top` and its thread-local storage initialised

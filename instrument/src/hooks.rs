@@ -1,5 +1,6 @@
 //! The host imports and the small wasm helpers that call them.
 
+use crate::passes::{Import, Model};
 use interlace_guest_sdk::abi;
 use walrus::{FunctionBuilder, FunctionId, Module, ValType};
 
@@ -22,9 +23,12 @@ pub(crate) struct Hooks {
     /// Host import [`abi::LOCK`] and std's `Mutex::lock_contended` it stands
     /// for, when the module has that function.
     pub lock: Option<(FunctionId, FunctionId)>,
-    /// The same import and wasi-libc's `pthread_mutex_lock` it models for
-    /// normal mutexes, when the module has that function.
-    pub pthread_lock: Option<(FunctionId, FunctionId)>,
+    /// wasi-libc's functions modelled by host imports (see
+    /// `passes::pthread_models`): the model, its import, the function.
+    pub pthread_models: Vec<(Model, FunctionId, FunctionId)>,
+    /// Host imports [`abi::ACQUIRE`] and [`abi::BARRIER`], added once.
+    acquire: Option<FunctionId>,
+    barrier: Option<FunctionId>,
     /// Host import [`abi::ALLOCATED`], added with the first allocation
     /// function.
     pub allocated: Option<FunctionId>,
@@ -89,7 +93,9 @@ impl Hooks {
             notify,
             marker_id: None,
             lock: None,
-            pthread_lock: None,
+            pthread_models: vec![],
+            acquire: None,
+            barrier: None,
             allocated: None,
         }
     }
@@ -100,10 +106,26 @@ impl Hooks {
         self.lock = Some((import, lock_contended));
     }
 
-    /// Adds the [`abi::LOCK`] import for wasi-libc's `pthread_mutex_lock`.
-    pub(crate) fn add_pthread_lock(&mut self, module: &mut Module, mutex_lock: FunctionId) {
-        let import = self.lock_import(module);
-        self.pthread_lock = Some((import, mutex_lock));
+    /// Adds the import `model` calls, for wasi-libc's function `target`.
+    pub(crate) fn add_pthread_model(
+        &mut self,
+        module: &mut Module,
+        model: Model,
+        target: FunctionId,
+    ) {
+        let m = abi::IMPORT_MODULE;
+        let import = match model.import() {
+            Import::Lock => self.lock_import(module),
+            Import::Acquire => *self.acquire.get_or_insert_with(|| {
+                let ty = module.types.add(&[ValType::I32; 3], &[]);
+                module.add_import_func(m, abi::ACQUIRE, ty).0
+            }),
+            Import::Barrier => *self.barrier.get_or_insert_with(|| {
+                let ty = module.types.add(&[ValType::I32; 3], &[ValType::I32]);
+                module.add_import_func(m, abi::BARRIER, ty).0
+            }),
+        };
+        self.pthread_models.push((model, import, target));
     }
 
     /// The [`abi::ALLOCATED`] import, added once.
@@ -120,7 +142,12 @@ impl Hooks {
 
     /// The [`abi::LOCK`] import, added once.
     fn lock_import(&mut self, module: &mut Module) -> FunctionId {
-        if let Some((import, _)) = self.lock.or(self.pthread_lock) {
+        let modelled = self
+            .pthread_models
+            .iter()
+            .find(|(m, _, _)| m.import() == Import::Lock)
+            .map(|&(_, import, target)| (import, target));
+        if let Some((import, _)) = self.lock.or(modelled) {
             return import;
         }
         let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);

@@ -161,8 +161,15 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
     if let Some(id) = find_function(&module, passes::is_lock_contended, &[I32], &[]) {
         hooks.add_lock(&mut module, id);
     }
-    if let Some(id) = find_function(&module, passes::is_pthread_mutex_lock, &[I32], &[I32]) {
-        hooks.add_pthread_lock(&mut module, id);
+    for model in passes::MODELS {
+        let found = module.funcs.iter_local().find_map(|(id, f)| {
+            let name = module.funcs.get(id).name.as_deref()?;
+            let ty = module.types.get(f.ty());
+            (model.names(name) && ty.params() == [I32] && ty.results() == [I32]).then_some(id)
+        });
+        if let Some(id) = found {
+            hooks.add_pthread_model(&mut module, model, id);
+        }
     }
     let locator = dwarf::Locator::new(&sections);
     let code_start = sections
@@ -232,11 +239,17 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                     passes::announce_allocation(&mut module, id, shape, hook);
                 }
             }
-            if let Some((lock, _)) = hooks.pthread_lock.filter(|&(_, target)| target == id) {
-                passes::model_pthread_lock(
+            let model = hooks
+                .pthread_models
+                .iter()
+                .find(|&&(_, _, target)| target == id)
+                .map(|&(model, import, _)| (model, import));
+            if let Some((model, import)) = model {
+                passes::model_pthread(
                     &mut module,
                     id,
-                    lock,
+                    model,
+                    import,
                     shared,
                     func_index,
                     &mut table.sites,

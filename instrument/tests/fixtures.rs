@@ -220,3 +220,50 @@ fn allocation_functions_announce_what_they_hand_out() {
     }
     assert!(!body("other").contains("call "));
 }
+
+#[test]
+fn pthread_blocking_calls_become_host_primitives() {
+    check("pthread_models", &Config::default(), "");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let text = std::fs::read_to_string(dir.join("pthread_models.out.wat")).unwrap();
+    let index = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!(r#""interlace" "{name}""#)))
+            .and_then(|l| l.split("(func (;").nth(1))
+            .and_then(|l| l.split(';').next())
+            .unwrap_or_else(|| panic!("no {name} import: {text}"))
+            .to_string()
+    };
+    let (lock, acquire, barrier) = (index("lock"), index("acquire"), index("barrier"));
+    let body = |name: &str| {
+        let start = text.find(&format!("(func ${name} ")).expect("the function");
+        let rest = &text[start + 1..];
+        rest[..rest.find("\n  (func").unwrap_or(rest.len())].to_string()
+    };
+    let calls = |name: &str, import: &str| {
+        body(name)
+            .lines()
+            .filter(|l| l.trim() == format!("call {import}"))
+            .count()
+    };
+    assert_eq!(calls("pthread_mutex_lock", &lock), 1);
+    // The acquire kinds: exclusive 0, shared 1, count 2, right before the call.
+    for (name, kind) in [
+        ("__pthread_rwlock_wrlock", 0),
+        ("__pthread_rwlock_rdlock", 1),
+        ("sem_wait", 2),
+    ] {
+        let b = body(name);
+        let call = format!("call {acquire}");
+        assert_eq!(calls(name, &acquire), 1, "{b}");
+        let before = b[..b.find(&call).unwrap()].trim_end();
+        assert!(before.ends_with(&format!("i32.const {kind}")), "{b}");
+    }
+    assert_eq!(calls("pthread_barrier_wait", &barrier), 1);
+    // The original body stays, after the model's block (musl's barrier
+    // of one or process-shared barrier).
+    assert!(body("pthread_barrier_wait").contains("i32.const -1"));
+    // Another type under a modelled name is left alone.
+    let other = body("pthread_rwlock_rdlock");
+    assert!(!other.contains(&format!("call {acquire}")), "{other}");
+}

@@ -1,6 +1,7 @@
 //! The `interlace.*` imports the instrumenter adds, and `wasi.thread-spawn`.
 
 use super::memory;
+use super::models::Acquire;
 use super::park::Park;
 use super::state::{self, Entry, ExecState};
 use super::ThreadData;
@@ -117,21 +118,44 @@ async fn wait(
     }
 }
 
-/// std's contended `Mutex` path (see [`abi::LOCK`]).
-async fn lock(tid: ThreadId, addr: i32, site: i32) -> wasmtime::Result<()> {
+/// std's contended `Mutex` path (see [`abi::LOCK`]) and wasi-libc's
+/// modelled acquisitions (see [`abi::ACQUIRE`]).
+async fn lock(tid: ThreadId, addr: i32, site: i32, kind: Acquire) -> wasmtime::Result<()> {
     let op = Op {
         lock: true,
         ..state::with(|st| st.site_op(site, addr, 0, 0))?
     };
     let in_bounds = state::with(|st| memory::read_u32(&st.memory, op.addr).is_some());
     if !op.addr.is_multiple_of(4) || !in_bounds {
-        return Err(trap("a Mutex word out of bounds or unaligned"));
+        return Err(trap("a lock word out of bounds or unaligned"));
     }
-    if state::with(|st| st.lock_point(tid, op)) {
+    if state::with(|st| st.lock_point(tid, op, kind)) {
         Park::default().await;
     }
     state::with(|st| st.locked(tid));
     Ok(())
+}
+
+/// wasi-libc's `pthread_barrier_wait` (see [`abi::BARRIER`]).
+async fn barrier(tid: ThreadId, addr: i32, site: i32, parties: i32) -> wasmtime::Result<i32> {
+    let op = state::with(|st| -> wasmtime::Result<Op> {
+        let op = st.site_op(site, addr, 0, 0)?;
+        Ok(Op {
+            kind: OpKind::Arrive,
+            ..op
+        })
+    })?;
+    let in_bounds = state::with(|st| memory::read_u32(&st.memory, op.addr).is_some());
+    if !op.addr.is_multiple_of(4) || !in_bounds || parties < 2 {
+        return Err(trap(
+            "a barrier out of bounds, unaligned, or of fewer than 2 threads",
+        ));
+    }
+    yield_at(tid, op).await;
+    if state::with(|st| st.arrive(tid, op.addr, parties as u32)) {
+        Park::default().await;
+    }
+    Ok(state::with(|st| st.left_barrier(tid)))
 }
 
 enum WaitBegin {
@@ -341,7 +365,27 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         abi::LOCK,
         |caller: Caller<'_, ThreadData>, (addr, site): (i32, i32)| {
             let tid = caller.data().tid;
-            Box::new(lock(tid, addr, site))
+            Box::new(lock(tid, addr, site, Acquire::Mutex))
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::ACQUIRE,
+        |caller: Caller<'_, ThreadData>, (addr, site, kind): (i32, i32, i32)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                let kind = Acquire::from_abi(kind)
+                    .ok_or_else(|| trap(format!("unknown acquire kind {kind}")))?;
+                lock(tid, addr, site, kind).await
+            })
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::BARRIER,
+        |caller: Caller<'_, ThreadData>, (addr, site, parties): (i32, i32, i32)| {
+            let tid = caller.data().tid;
+            Box::new(barrier(tid, addr, site, parties))
         },
     )?;
     linker.func_wrap_async(m, abi::PARK, |_caller: Caller<'_, ThreadData>, (): ()| {

@@ -7,6 +7,7 @@ pub mod costs;
 pub(crate) mod fairness;
 pub(crate) mod hooks;
 mod memory;
+mod models;
 mod park;
 pub mod races;
 pub(crate) mod stacks;
@@ -261,6 +262,7 @@ pub fn execute(
         markers: vec![],
         thread_names: vec![],
         locking: 0,
+        barriers: vec![],
         fair: Default::default(),
         fair_runnable: vec![],
         solo_granted: 0,

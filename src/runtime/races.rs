@@ -15,6 +15,9 @@ use std::collections::HashMap;
 
 /// Key space above wasm32 addresses for futex wake-ups.
 const FUTEX: u64 = 1 << 40;
+/// Sync keys of the steps that wake threads, by step number (see `Op::src`):
+/// a woken thread acquires what its waker released, not later wakes'.
+const WAKE: u64 = 1 << 42;
 
 #[derive(Clone, Debug, Default)]
 struct Clock(Vec<u32>);
@@ -120,7 +123,16 @@ impl RaceDetector {
                 let child = self.clock(ThreadId(op.addr as u32)).clone();
                 self.clock(thread).join(&child);
             }
-            OpKind::Resume => self.acquire(thread, FUTEX | op.addr),
+            OpKind::Resume | OpKind::Depart => {
+                if op.src != 0 {
+                    self.acquire(thread, WAKE | op.src);
+                }
+            }
+            OpKind::Arrive => {
+                self.acquire(thread, FUTEX | op.addr);
+                self.release(thread, FUTEX | op.addr);
+                self.release(thread, WAKE | op.src);
+            }
             OpKind::Memory(kind) => self.memory(thread, op, kind, step),
             OpKind::Yield | OpKind::Sleep | OpKind::Stop | OpKind::Marker => {}
         }
@@ -151,7 +163,7 @@ impl RaceDetector {
         }
         match kind {
             AccessKind::Notify => {
-                self.release(t, FUTEX | op.addr);
+                self.release(t, WAKE | op.src);
                 return;
             }
             AccessKind::Fence | AccessKind::Grow => return,

@@ -3,6 +3,7 @@
 //! It lives in a thread-local because wasmtime's async host closures must be
 //! `Send + Sync`, while an execution never leaves the OS thread that runs it.
 
+use super::models::Acquire;
 use crate::op::{Op, OpKind, ThreadId};
 use crate::outcome::End;
 use crate::scheduler::{Choice, Scheduler};
@@ -23,9 +24,12 @@ pub(crate) enum Status {
     Waiting { addr: u64, deadline: Option<u64> },
     /// Joining a lightweight thread that has not finished.
     Joining(ThreadId),
-    /// Taking the std `Mutex` whose word is at `addr` (see
-    /// `abi::LOCK`): runnable exactly while the word is 0.
-    Locking { addr: u64 },
+    /// Taking the lock, rwlock or semaphore whose word is at `addr` (see
+    /// `abi::LOCK`, `abi::ACQUIRE`): runnable exactly while `kind` says
+    /// the word can be taken.
+    Locking { addr: u64, kind: Acquire },
+    /// Arrived at the barrier at `addr`; runnable once the round is complete.
+    AtBarrier { addr: u64 },
     /// Returned from its entry point.
     Finished,
 }
@@ -50,6 +54,8 @@ pub(crate) struct Thread {
     pub status: Status,
     /// Set when a notify ended its wait.
     pub notified: bool,
+    /// First to arrive in its barrier's round (see `abi::BARRIER`).
+    pub serial: bool,
     pub entry: Entry,
     /// The exit status it stops the program with, once its pending op is `Stop`.
     pub stopping: Option<i32>,
@@ -92,6 +98,8 @@ pub(crate) struct ExecState {
     pub thread_names: Vec<Option<Arc<str>>>,
     /// Threads in [`Status::Locking`].
     pub locking: u32,
+    /// Barriers with a round under way (see `abi::BARRIER`).
+    pub barriers: Vec<super::models::Barrier>,
     /// Who must let whom run first, and the spin detectors.
     pub fair: super::fairness::Fairness,
     /// The runnable threads fairness lets run, when not all of them.
@@ -137,7 +145,13 @@ impl ExecState {
     fn record(&mut self, thread: ThreadId, switch: bool) {
         // The previous step has run by now: its written value is in memory.
         self.fill_value();
-        let op = &self.pending[thread.0 as usize];
+        let op = &mut self.pending[thread.0 as usize];
+        if matches!(op.kind, OpKind::Memory(AccessKind::Notify) | OpKind::Arrive) {
+            // A step that may wake threads: its step number names it to
+            // the woken (see `Op::src`).
+            op.src = self.steps;
+        }
+        let op = &*op;
         // What a read finds (a spin re-reads the same value), read only for
         // a step that only reads.
         let memory = &self.memory;
@@ -194,7 +208,7 @@ impl ExecState {
     /// Asks the scheduler who runs the next step (`current` reached it and can
     /// go on, or None), records the decision, and makes it current. False when
     /// the scheduler abandoned the execution or it already ended.
-    fn next_step(&mut self, current: Option<ThreadId>) -> bool {
+    pub(super) fn next_step(&mut self, current: Option<ThreadId>) -> bool {
         if self.end.is_some() {
             return false;
         }
@@ -222,8 +236,11 @@ impl ExecState {
                     let what = match t.status {
                         Status::Waiting { addr, .. } => format!("waits on {addr:#x}{at}"),
                         Status::Joining(j) => format!("joins {j}"),
-                        Status::Locking { addr } => {
-                            format!("waits{at} for the held Mutex at {addr:#x}")
+                        Status::Locking { addr, kind } => {
+                            format!("waits{at} for {} at {addr:#x}", kind.what())
+                        }
+                        Status::AtBarrier { addr } => {
+                            format!("waits{at} at the barrier at {addr:#x}")
                         }
                         _ => return None,
                     };
@@ -294,37 +311,6 @@ impl ExecState {
         true
     }
 
-    /// A thread taking a mutex can run exactly while the mutex is free.
-    fn lock_waiters(&mut self) {
-        for i in 0..self.threads.len() {
-            if let Status::Locking { addr } = self.threads[i].status {
-                let free = super::memory::read_u32(&self.memory, addr) == Some(0);
-                self.set_runnable(ThreadId(i as u32), free);
-            }
-        }
-    }
-
-    /// Thread `tid` is about to take the mutex at `op.addr` (see
-    /// `abi::LOCK`): it blocks until the mutex is free; its step, which the
-    /// guest performs right after, takes it. True when it must park.
-    pub fn lock_point(&mut self, tid: ThreadId, op: Op) -> bool {
-        if self.end.is_some() {
-            return true;
-        }
-        self.pending[tid.0 as usize] = op;
-        self.threads[tid.0 as usize].status = Status::Locking { addr: op.addr };
-        self.locking += 1;
-        // next_step makes it runnable or not; whether it can go on at once:
-        let free = super::memory::read_u32(&self.memory, op.addr) == Some(0);
-        !self.next_step(free.then_some(tid)) || self.current != tid
-    }
-
-    /// Thread `tid` was chosen to take the mutex: it runs on.
-    pub fn locked(&mut self, tid: ThreadId) {
-        self.threads[tid.0 as usize].status = Status::Runnable;
-        self.locking -= 1;
-    }
-
     /// Whether each runnable thread's pending compare-exchange would fail if
     /// it ran now (other threads may have written since it reached it).
     fn cas_outcomes(&mut self) {
@@ -353,7 +339,7 @@ impl ExecState {
         self.next_step(None);
     }
 
-    fn set_runnable(&mut self, tid: ThreadId, runnable: bool) {
+    pub(super) fn set_runnable(&mut self, tid: ThreadId, runnable: bool) {
         match (self.runnable.binary_search(&tid), runnable) {
             (Err(pos), true) => self.runnable.insert(pos, tid),
             (Ok(pos), false) => {
@@ -369,6 +355,7 @@ impl ExecState {
         self.threads.push(Thread {
             status: Status::Runnable,
             notified: false,
+            serial: false,
             entry,
             stopping: None,
         });
@@ -472,6 +459,8 @@ impl ExecState {
                 let t = &mut self.threads[tid.0 as usize];
                 t.status = Status::Runnable;
                 t.notified = true;
+                // Its resumption is ordered after this notify (see `Op::src`).
+                self.pending[tid.0 as usize].src = self.steps;
                 self.set_runnable(tid, true);
                 woken += 1;
             } else {

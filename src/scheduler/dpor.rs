@@ -301,6 +301,13 @@ fn footprint(op: &Op) -> Footprint {
         },
         OpKind::Spawn => f.writes = Some((SPAWN_KEY, 1)),
         OpKind::Resume => f.syncs = Some(FUTEX | op.addr),
+        // Arrivals at one barrier are ordered with each other (the first
+        // gets the serial result); a departure takes the happens-before of
+        // the arrival that released it (see `DporScheduler::candidates`) and
+        // conflicts with nothing: once released, when it runs changes
+        // nothing else.
+        OpKind::Arrive => f.writes = Some((FUTEX | op.addr, 1)),
+        OpKind::Depart => {}
         OpKind::Stop => f.global = true,
         OpKind::Start | OpKind::Yield | OpKind::Sleep | OpKind::Join | OpKind::Marker => {}
     }
@@ -363,6 +370,10 @@ pub struct DporScheduler {
     last_global: Option<usize>,
     /// Per mutex word, the last event that took the mutex (see [`Op::lock`]).
     acquired: Vec<(u64, usize)>,
+    /// The step number of each notify and barrier arrival, and its event,
+    /// in step order: a woken thread's resumption or departure names the
+    /// step that woke it (see [`Op::src`]).
+    wakers: Vec<(u64, usize)>,
     last_op: Option<Op>,
     /// Per thread: address of each of its memory accesses -> its last event
     /// there, and the instructions that read it since the thread last
@@ -497,6 +508,7 @@ impl DporScheduler {
             locs: AddrMap::default(),
             last_global: None,
             acquired: Vec::new(),
+            wakers: Vec::new(),
             last_op: None,
             touched: vec![],
             stuck: 0,
@@ -541,6 +553,7 @@ impl DporScheduler {
         self.locs.clear();
         self.last_global = None;
         self.acquired.clear();
+        self.wakers.clear();
         self.last_op = None;
         self.next_sleep.clear();
         // Keep the maps' capacity from one execution to the next.
@@ -821,8 +834,14 @@ impl DporScheduler {
         if let Some(w) = f.writes {
             bytes(w, true, &mut deps);
         }
-        if let Some(k) = f.syncs {
-            bytes((k, 1), false, &mut syncs);
+        if matches!(op.kind, OpKind::Resume | OpKind::Depart) && op.src != 0 {
+            // Exactly the notify or arrival that woke it (whose clock holds
+            // the earlier arrivals'), not the last step on the word since:
+            // the waker may have gone on and notified again, and what it did
+            // in between would be ordered before all this thread does next.
+            if let Ok(k) = self.wakers.binary_search_by_key(&op.src, |&(s, _)| s) {
+                syncs.push(self.wakers[k].1);
+            }
         }
         if let Some(g) = self.last_global {
             deps.push(g);
@@ -891,7 +910,7 @@ impl DporScheduler {
             }
             self.reverse(j, t, &excl);
         }
-        if op.lock {
+        if op.lock && !independent(op) {
             // The previous taker of the mutex, unordered but for the unlock.
             let prev = self
                 .acquired
@@ -1102,6 +1121,10 @@ impl DporScheduler {
     /// Records the event `op` of `t` at index `i`, after its races were planted.
     fn execute(&mut self, t: ThreadId, op: &Op, base: Clock, deps: &[usize], syncs: &[usize]) {
         let i = self.events.len();
+        let wakes = matches!(op.kind, OpKind::Memory(AccessKind::Notify) | OpKind::Arrive);
+        if wakes && op.src != 0 && !independent(op) {
+            self.wakers.push((op.src, i));
+        }
         if op.lock {
             match self.acquired.iter_mut().find(|(a, _)| *a == op.addr) {
                 Some(e) => e.1 = i,

@@ -154,6 +154,8 @@ impl SharedWords {
             | OpKind::Yield
             | OpKind::Sleep
             | OpKind::Resume
+            | OpKind::Arrive
+            | OpKind::Depart
             | OpKind::Join
             | OpKind::Stop
             | OpKind::Marker => Visibility::Program,

@@ -3,10 +3,10 @@
 
 mod allocation;
 mod classify;
-mod pthread_lock;
+mod pthread_models;
 
 pub(crate) use allocation::{allocation_shape, announce as announce_allocation, Shape};
-pub(crate) use pthread_lock::{is_pthread_mutex_lock, prepend_fast_path as model_pthread_lock};
+pub(crate) use pthread_models::{prepend as model_pthread, Import, Model, MODELS};
 
 use crate::comments::MarkerLines;
 use crate::dwarf::{Locator, Private};
