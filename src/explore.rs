@@ -691,12 +691,45 @@ pub fn run_steps(
     schedule: &StepSchedule,
     cfg: &RunConfig,
 ) -> Result<(Execution, Option<String>)> {
+    let mut cfg = cfg.clone();
+    cfg.trace = true;
     let (result, scheduler) = execute(
         program,
         Box::new(MarkerScheduler::new(schedule.steps.clone())),
-        cfg,
+        &cfg,
     );
-    Ok((result?, scheduler.unsatisfied()))
+    let execution = result?;
+    // A step naming a thread that never existed is the schedule's error,
+    // not something the program did (a thread that ended or blocked first).
+    if let Some(i) = scheduler.unsatisfied_step() {
+        let name = &schedule.steps[i].thread;
+        let mut threads: Vec<String> = vec![];
+        for s in execution.trace.iter().flatten() {
+            let label = match &s.thread_name {
+                Some(n) => format!("{} ({n})", s.thread),
+                None => s.thread.to_string(),
+            };
+            if s.thread.to_string() == *name || s.thread_name.as_deref() == Some(name.as_str()) {
+                threads.clear();
+                break;
+            }
+            if !threads.contains(&label) {
+                threads.retain(|t| !label.starts_with(&format!("{} (", t)));
+                threads.push(label);
+            }
+        }
+        if !threads.is_empty() {
+            return Err(Error::new(
+                ErrorKind::BadSchedule,
+                format!(
+                    "schedule step {} names thread `{name}`, which never existed in this run (threads: {}); name a thread by set_thread_name, or main, t1, t2... in spawn order",
+                    i + 1,
+                    threads.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok((execution, scheduler.unsatisfied()))
 }
 
 /// One deterministic execution that never preempts: a thread runs until it

@@ -15,7 +15,7 @@ pub enum Error {
     #[error("the module has {0} shared memories; interlace-wasm supports exactly one")]
     MultipleSharedMemories(usize),
     /// A `// interlace: name` comment gates no code that the line table knows.
-    #[error("cannot place marker `{name}` at {file}:{line}: the line it gates has no shared-memory access or atomic (put it after such a statement or on the line before one, and build the guest with debug line info)")]
+    #[error("cannot place marker `{name}` at {file}:{line}: the line it gates has no shared-memory access, atomic or call (put it after such a statement or on the line before one, and build the guest with debug line info)")]
     MarkerNotPlaced {
         /// Source file.
         file: String,

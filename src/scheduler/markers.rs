@@ -93,6 +93,10 @@ impl Scheduler for MarkerScheduler {
         self.unsatisfied.clone()
     }
 
+    fn unsatisfied_step(&self) -> Option<usize> {
+        self.unsatisfied.as_ref().map(|_| self.next)
+    }
+
     fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
         self.last_positions = Self::positions(choice);
         let free: Vec<ThreadId> = choice

@@ -178,6 +178,11 @@ pub trait Scheduler {
     fn unsatisfied(&self) -> Option<String> {
         None
     }
+    /// For such a strategy: the index of the schedule step it could not
+    /// follow.
+    fn unsatisfied_step(&self) -> Option<usize> {
+        None
+    }
     /// Strategy name, recorded in schedule files.
     fn name(&self) -> &'static str;
     /// A scheduler that runs only execution `index` exactly as this one

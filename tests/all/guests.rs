@@ -26,12 +26,49 @@ pub fn guest(name: &str) -> PathBuf {
     path
 }
 
-/// Builds the package of `manifest` for wasm32-wasip1-threads (release)
-/// into `target`, with the user's RUSTFLAGS out of the way.
+/// Path of the example `name` built in the dev profile (what `cargo test`
+/// builds): only the marker examples, which must behave as in release.
+pub fn debug_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let target = workspace().join("target/guests");
+        let mut args = vec!["--profile", "dev"];
+        for bin in DEBUG_GUESTS {
+            args.extend(["--bin", bin]);
+        }
+        build_wasm(
+            &workspace().join("examples/guests/Cargo.toml"),
+            &target,
+            &args,
+        );
+        target.join("wasm32-wasip1-threads/debug")
+    });
+    assert!(DEBUG_GUESTS.contains(&name), "{name} is not built in debug");
+    dir.join(format!("{name}.wasm"))
+}
+
+/// The examples [`debug_guest`] builds.
+const DEBUG_GUESTS: [&str; 4] = [
+    "bank_account_comments",
+    "counter_comments",
+    "bank_account_markers",
+    "counter_markers",
+];
+
+/// Builds the package of `manifest` for wasm32-wasip1-threads (release,
+/// unless `extra` names a profile) into `target`, with the user's
+/// RUSTFLAGS out of the way.
 pub fn build_wasm(manifest: &Path, target: &Path, extra: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let profile: &[&str] = if extra.contains(&"--profile") {
+        &[]
+    } else {
+        &["--release"]
+    };
     let out = Command::new(cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip1-threads"])
+        .arg("build")
+        .args(profile)
+        .args(["--target", "wasm32-wasip1-threads"])
         .args(extra)
         .arg("--manifest-path")
         .arg(manifest)

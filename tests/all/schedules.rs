@@ -1,7 +1,7 @@
 //! Step schedules over guest-sdk markers: the seed's bank-account schedule
 //! reproduces the lost update every time; its reverse never does.
 
-use crate::guests::{cli, code, guest, scratch, stderr, stdout};
+use crate::guests::{cli, code, debug_guest, guest, scratch, stderr, stdout};
 
 const LOST: &str = r#"{"steps": [
     {"thread": "thread1", "marker": "read_balance"},
@@ -51,13 +51,15 @@ fn a_schedule_that_cannot_be_followed_says_which_step_and_where_threads_stood() 
             "run",
             m,
             "--schedule",
-            r#"{"steps": [{"thread": "t9", "marker": "read_balance"}]}"#,
+            r#"{"steps": [{"thread": "thread2", "marker": "write_balance"}]}"#,
         ],
     );
     assert_eq!(code(&out), 1);
     let text = stdout(&out);
     assert!(
-        text.starts_with("SCHEDULE NOT FOLLOWED: step 1 (thread `t9`, marker `read_balance`)"),
+        text.starts_with(
+            "SCHEDULE NOT FOLLOWED: step 1 (thread `thread2`, marker `write_balance`) could not happen: `thread2` waits at another marker"
+        ),
         "{text}"
     );
     assert!(
@@ -220,30 +222,34 @@ fn call_and_comment_markers_gate_statements_as_in_the_seed() {
             "counter is 1",
         ),
     ] {
-        let m = guest(name);
-        let m = m.to_str().unwrap();
-        let step = |t: &str, mk: &str| format!(r#"{{"thread": "{t}", "marker": "{mk}"}}"#);
-        let racy = format!(
-            r#"{{"steps": [{}, {}, {}, {}]}}"#,
-            step("thread1", read),
-            step("thread2", read),
-            step("thread1", write),
-            step("thread2", write)
-        );
-        let serial = format!(
-            r#"{{"steps": [{}, {}, {}, {}]}}"#,
-            step("thread1", read),
-            step("thread1", write),
-            step("thread2", read),
-            step("thread2", write)
-        );
-        for _ in 0..2 {
-            let out = cli(&dir, &["run", m, "--schedule", &racy]);
-            assert_eq!(code(&out), 1, "{name}: {}", stdout(&out));
-            assert!(stdout(&out).contains(lost), "{name}: {}", stdout(&out));
+        // The same in a debug build (what `cargo test` makes), where
+        // `load` and `store` are calls: a marker gates the line's first
+        // scheduling point reached from it, inside the call.
+        for m in [guest(name), debug_guest(name)] {
+            let m = m.to_str().unwrap();
+            let step = |t: &str, mk: &str| format!(r#"{{"thread": "{t}", "marker": "{mk}"}}"#);
+            let racy = format!(
+                r#"{{"steps": [{}, {}, {}, {}]}}"#,
+                step("thread1", read),
+                step("thread2", read),
+                step("thread1", write),
+                step("thread2", write)
+            );
+            let serial = format!(
+                r#"{{"steps": [{}, {}, {}, {}]}}"#,
+                step("thread1", read),
+                step("thread1", write),
+                step("thread2", read),
+                step("thread2", write)
+            );
+            for _ in 0..2 {
+                let out = cli(&dir, &["run", m, "--schedule", &racy]);
+                assert_eq!(code(&out), 1, "{name}: {}", stdout(&out));
+                assert!(stdout(&out).contains(lost), "{name}: {}", stdout(&out));
+            }
+            let out = cli(&dir, &["run", m, "--schedule", &serial]);
+            assert_eq!(code(&out), 0, "{name}: {}", stdout(&out));
         }
-        let out = cli(&dir, &["run", m, "--schedule", &serial]);
-        assert_eq!(code(&out), 0, "{name}: {}", stdout(&out));
     }
 }
 
@@ -259,4 +265,22 @@ fn a_comment_marker_that_gates_nothing_is_an_error_naming_file_and_line() {
             && err.contains("bad_comment_marker.rs:6"),
         "{err}"
     );
+}
+
+#[test]
+fn a_schedule_naming_a_thread_that_never_existed_is_bad_input() {
+    let dir = scratch("schedule-unknown-thread");
+    let m = guest("bank_account_markers");
+    let m = m.to_str().unwrap();
+    let unknown = r#"{"steps": [{"thread": "t9", "marker": "read_balance"}]}"#;
+    let out = cli(&dir, &["run", m, "--schedule", unknown]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("schedule step 1 names thread `t9`, which never existed in this run (threads: main, t1 (thread1), t2 (thread2))"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // A thread that existed but ended first is the program's doing: exit 1
+    // (a_thread_that_ended_or_waits_elsewhere_is_named_in_the_report).
 }

@@ -240,6 +240,17 @@ impl Rewriter<'_, '_, '_> {
         };
         // For the backward walks of `constant_address`.
         let effects: Vec<Effect> = old.iter().map(|(i, _)| effect(i)).collect();
+        // Calls a comment marker may gate: the line's first scheduling point
+        // reached from it may be inside a callee (a debug build does not
+        // inline `AtomicU32::load`). Not a call into a function that never
+        // returns (rustc puts `unreachable` after it): that is an overflow
+        // check's panic, on a path the line does not take.
+        let gating_calls: Vec<bool> = (0..old.len())
+            .map(|k| {
+                matches!(old[k].0, Instr::Call(_) | Instr::CallIndirect(_))
+                    && !matches!(old.get(k + 1), Some((Instr::Unreachable(_), _)))
+            })
+            .collect();
         for (k, (instr, loc)) in old.into_iter().enumerate() {
             for child in children(&instr) {
                 self.rewrite(func, child);
@@ -267,7 +278,8 @@ impl Rewriter<'_, '_, '_> {
                 Action::Bulk { .. } if self.private_library(loc, || false) => Action::Keep,
                 action => action,
             };
-            if let (false, Some(marker)) = (matches!(action, Action::Keep), self.hooks.marker_id) {
+            let point = !matches!(action, Action::Keep) || gating_calls[k];
+            if let (true, Some(marker)) = (point, self.hooks.marker_id) {
                 if let Some(id) = self.marker_before(loc) {
                     new.push((i32_const(id), loc));
                     new.push((call(marker), loc));
