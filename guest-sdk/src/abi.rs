@@ -96,6 +96,12 @@ pub const MARKER: &str = "marker";
 /// `marker_id(id: i32)`: a comment marker the instrumenter placed; its name
 /// is `SiteTable::markers[id]`.
 pub const MARKER_ID: &str = "marker_id";
+/// Export of guest-sdk, `fn(id: i32)`: calls [`MARKER_ID`] letting the
+/// executor's baton go around it when the caller is a `task` (see
+/// `crate::task`), so that a comment marker in an async function is a task
+/// switch. The instrumenter places comment markers as calls of it when the
+/// module exports it, of the host import otherwise.
+pub const MARKER_GATE_EXPORT: &str = "interlace_marker_gate";
 /// `thread_name(name_ptr: i32, name_len: i32)`: names the calling thread in
 /// traces and schedules.
 pub const THREAD_NAME: &str = "thread_name";

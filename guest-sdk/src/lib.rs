@@ -12,6 +12,7 @@
 
 pub mod abi;
 mod marker;
+pub mod task;
 pub mod thread;
 
 pub use marker::{marker, set_thread_name};

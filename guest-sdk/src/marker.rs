@@ -22,16 +22,30 @@ extern "C" {
     /// `ptr..ptr+len` must be readable guest memory holding UTF-8.
     #[link_name = "thread_name"]
     fn host_thread_name(ptr: i32, len: i32);
+    #[link_name = "marker_id"]
+    fn host_marker_id(id: i32);
+}
+
+/// A comment marker the instrumenter placed (see
+/// [`crate::abi::MARKER_GATE_EXPORT`]): inside a task, a task switch too.
+#[cfg(target_arch = "wasm32")]
+#[export_name = "interlace_marker_gate"]
+pub extern "C" fn marker_gate(id: i32) {
+    // SAFETY: a plain host call; the host checks the id.
+    crate::task::switch_around(|| unsafe { host_marker_id(id) });
 }
 
 /// A named scheduling point: the code that follows runs when the scheduler
 /// lets this thread pass `name`.
+///
+/// Inside a [`crate::task`] task it is also a task switch: the task lets the
+/// executor's baton go while it waits at the marker, as an `await` would.
 pub fn marker(name: &str) {
     #[cfg(target_arch = "wasm32")]
-    // SAFETY: `name` is a live &str for the duration of the call.
-    unsafe {
-        host_marker(name.as_ptr() as i32, name.len() as i32)
-    }
+    crate::task::switch_around(|| {
+        // SAFETY: `name` is a live &str for the duration of the call.
+        unsafe { host_marker(name.as_ptr() as i32, name.len() as i32) }
+    });
     #[cfg(not(target_arch = "wasm32"))]
     let _ = name;
 }

@@ -158,8 +158,9 @@ impl<'a> Locator<'a> {
         self.ctx.is_some()
     }
 
-    /// The location of the instruction at `offset` (code section relative).
-    pub fn locate(&self, offset: u64) -> Option<SourceLoc> {
+    /// The inline frames of the instruction at `offset`, innermost first:
+    /// (file, line, column).
+    fn chain(&self, offset: u64) -> Option<Vec<(String, u32, u32)>> {
         let ctx = self.ctx.as_ref()?;
         let mut frames = ctx.find_frames(offset).skip_all_loads().ok()?;
         let mut chain: Vec<(String, u32, u32)> = vec![];
@@ -174,6 +175,27 @@ impl<'a> Locator<'a> {
                 }
             }
         }
+        Some(chain)
+    }
+
+    /// The program's lines the instruction at `offset` runs on behalf of,
+    /// innermost first: its own and those of the calls inlined into it (a
+    /// comment marker gates what a line's inlined calls do too).
+    pub fn program_lines(&self, offset: u64) -> Vec<(String, u32)> {
+        if self.in_library_unit(offset) {
+            return vec![];
+        }
+        self.chain(offset)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(f, _, _)| !is_library_path(f))
+            .map(|(f, l, _)| (f, l))
+            .collect()
+    }
+
+    /// The location of the instruction at `offset` (code section relative).
+    pub fn locate(&self, offset: u64) -> Option<SourceLoc> {
+        let chain = self.chain(offset)?;
         // In a library unit (wasi-libc, Rust's sysroot) every frame is
         // library code, whatever its file is called; elsewhere a frame is
         // the program's unless its path says otherwise (std inlined into

@@ -25,6 +25,7 @@ mod dwarf;
 mod error;
 mod hooks;
 mod passes;
+mod thread_setup;
 
 pub use error::Error;
 pub use interlace_guest_sdk::abi::{AccessKind, Granularity, SiteTable};
@@ -88,34 +89,6 @@ pub const SKIPPED_FUNCTIONS: &[&str] = &[
     "__wasm_apply_tls_relocs",
 ];
 
-/// Exports what the host needs and wasm does not export by default: the
-/// stack pointer global and the TLS initialiser (to start a guest-sdk
-/// lightweight thread), and what `_start` runs before `main` (to run a test
-/// function instead of `_start`).
-fn export_thread_setup(module: &mut walrus::Module) {
-    let sp = module
-        .globals
-        .iter()
-        .find(|g| g.name.as_deref() == Some("__stack_pointer"))
-        .map(|g| g.id());
-    if let Some(sp) = sp {
-        module.exports.add(abi::STACK_POINTER_EXPORT, sp);
-    }
-    let funcs = abi::INIT_EXPORTS
-        .into_iter()
-        .chain([("__wasm_init_tls", abi::INIT_TLS_EXPORT)]);
-    for (name, export) in funcs {
-        let f = module
-            .funcs
-            .iter()
-            .find(|f| f.name.as_deref() == Some(name))
-            .map(|f| f.id());
-        if let Some(f) = f {
-            module.exports.add(export, f);
-        }
-    }
-}
-
 /// Rewrites `wasm`. Fails on a malformed module, one without shared memory, or
 /// one that is already instrumented.
 pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
@@ -150,12 +123,21 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
     let (found, marker_names) = comments::find(&sections);
     let marker_lines = comments::MarkerLines::new(found, &marker_names);
     if !marker_lines.is_empty() {
+        // guest-sdk's gate, when linked: a comment marker inside a task is
+        // then a task switch (see `abi::MARKER_GATE_EXPORT`).
+        let gate = module.exports.iter().find_map(|e| match e.item {
+            walrus::ExportItem::Function(f) if e.name == abi::MARKER_GATE_EXPORT => {
+                let ty = module.types.get(module.funcs.get(f).ty());
+                (ty.params() == [walrus::ValType::I32] && ty.results().is_empty()).then_some(f)
+            }
+            _ => None,
+        });
         let ty = module.types.add(&[walrus::ValType::I32], &[]);
-        hooks.marker_id = Some(
+        hooks.marker_id = Some(gate.unwrap_or_else(|| {
             module
                 .add_import_func(abi::IMPORT_MODULE, abi::MARKER_ID, ty)
-                .0,
-        );
+                .0
+        }));
     }
     use walrus::ValType::I32;
     if let Some(id) = find_function(&module, passes::is_lock_contended, &[I32], &[]) {
@@ -171,6 +153,8 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
             hooks.add_pthread_model(&mut module, model, id);
         }
     }
+    // Left alone like the named one (see SKIPPED_FUNCTIONS).
+    let init_tls = thread_setup::init_tls_by_shape(&module);
     let locator = dwarf::Locator::new(&sections);
     let code_start = sections
         .iter()
@@ -192,7 +176,10 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
     for id in targets {
         let func = module.funcs.get(id);
         let name = func.name.clone().unwrap_or_default();
-        if Some(id) == module.start || SKIPPED_FUNCTIONS.contains(&name.as_str()) {
+        if Some(id) == module.start
+            || Some(id) == init_tls
+            || SKIPPED_FUNCTIONS.contains(&name.as_str())
+        {
             skipped += 1;
             continue;
         }
@@ -285,7 +272,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
             None => site.library = locator.has_debug_info(),
         }
     }
-    export_thread_setup(&mut module);
+    thread_setup::export(&mut module);
     module.customs.add(walrus::RawCustomSection {
         name: abi::SITES_SECTION.to_string(),
         data: table.encode(),

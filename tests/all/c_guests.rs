@@ -14,7 +14,7 @@ fn workspace() -> &'static Path {
 
 /// Compiles examples/c/`name`.c (once per test binary run is not needed:
 /// clang takes a fraction of a second).
-fn c_guest(name: &str) -> PathBuf {
+pub fn c_guest(name: &str) -> PathBuf {
     let out_dir = workspace().join("target/c-guests");
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join(format!("{name}.wasm"));

@@ -1,10 +1,12 @@
 //! One integration-test binary, a module per topic (links once on 2 cores).
 
+mod async_tasks;
 mod bad_input;
 mod c_guests;
 mod cargo_interlace;
 mod corpus;
 mod differential;
+mod docs;
 mod dpor;
 mod entries;
 mod examples;

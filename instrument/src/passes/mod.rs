@@ -163,15 +163,19 @@ impl Rewriter<'_, '_, '_> {
     /// of a gated line in this function.
     fn marker_before(&mut self, loc: InstrLocId) -> Option<u32> {
         let m = &mut *self.markers;
-        let src = m
+        let lines = m
             .locator
-            .locate(u64::from(loc.data().wrapping_sub(m.code_start)))?;
-        let id = m.lines.at(&src.file, src.line)?;
+            .program_lines(u64::from(loc.data().wrapping_sub(m.code_start)));
+        // The innermost gated line: the instruction may be inlined from a
+        // call the gated line makes.
+        let (file, line, id) = lines
+            .into_iter()
+            .find_map(|(f, l)| m.lines.at(&f, l).map(|id| (f, l, id)))?;
         if self.placed_here.contains(&id) {
             return None;
         }
         self.placed_here.push(id);
-        m.placed.insert((src.file, src.line));
+        m.placed.insert((file, line));
         Some(id)
     }
 

@@ -1,0 +1,167 @@
+//! guest-sdk's executor (`task`): task orders are explored where an
+//! executor could switch tasks, never inside the synchronous code between;
+//! markers in async functions pause a task as the seed's async markers do.
+
+use crate::guests::{cli, code, guest, scratch, stdout};
+
+fn explore(name: &str, extra: &[&str]) -> (i32, String) {
+    let dir = scratch(&format!(
+        "async-{name}-{}",
+        extra.join("_").replace('-', "")
+    ));
+    let m = guest(name);
+    let mut args = vec!["explore", m.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = cli(&dir, &args);
+    (code(&out), stdout(&out))
+}
+
+#[test]
+fn the_seed_async_schedule_loses_the_update_every_run_and_the_serial_one_never() {
+    // marker() calls, and comment markers as in the seed.
+    for name in ["async_counter_markers", "async_counter_comments"] {
+        seed_schedules(name);
+    }
+}
+
+fn seed_schedules(name: &str) {
+    let dir = scratch(&format!("async-seed-{name}"));
+    let m = guest(name);
+    let m = m.to_str().unwrap();
+    let step = |t: &str, mk: &str| format!(r#"{{"thread": "{t}", "marker": "{mk}"}}"#);
+    let racy = format!(
+        r#"{{"steps": [{}, {}, {}, {}]}}"#,
+        step("task1", "read_value"),
+        step("task2", "read_value"),
+        step("task1", "write_value"),
+        step("task2", "write_value")
+    );
+    let serial = format!(
+        r#"{{"steps": [{}, {}, {}, {}]}}"#,
+        step("task1", "read_value"),
+        step("task1", "write_value"),
+        step("task2", "read_value"),
+        step("task2", "write_value")
+    );
+    let first = cli(&dir, &["run", m, "--schedule", &racy]);
+    assert_eq!(code(&first), 1, "{name}: {}", stdout(&first));
+    assert!(
+        stdout(&first).contains("counter is 1"),
+        "{name}: {}",
+        stdout(&first)
+    );
+    for _ in 0..2 {
+        let again = cli(&dir, &["run", m, "--schedule", &racy]);
+        assert_eq!(
+            again.stdout, first.stdout,
+            "the same schedule, the same run"
+        );
+    }
+    let out = cli(&dir, &["run", m, "--schedule", &serial]);
+    assert_eq!(code(&out), 0, "{name}: {}", stdout(&out));
+    assert_eq!(stdout(&out), "counter = 2\n");
+}
+
+#[test]
+fn a_lost_update_across_a_yield_is_found_by_the_default_and_by_dpor() {
+    for extra in [&[][..], &["--strategy", "dpor"]] {
+        let (code, out) = explore("async_lost_update", extra);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("lost update across an await: counter is 1"),
+            "{out}"
+        );
+        // The report's lanes are the tasks.
+        assert!(out.contains("task1") && out.contains("task2"), "{out}");
+    }
+}
+
+#[test]
+fn no_await_between_read_and_write_is_never_reported_by_any_strategy() {
+    for strategy in ["portfolio", "random", "pct", "pos", "dpor"] {
+        let (code, out) = explore(
+            "async_no_await",
+            &["--strategy", strategy, "--iterations", "300"],
+        );
+        assert_eq!(code, 0, "{strategy}: {out}");
+        if strategy == "dpor" {
+            assert!(out.contains("every interleaving was covered"), "{out}");
+        }
+    }
+}
+
+#[test]
+fn two_tasks_awaiting_each_others_oneshot_deadlock() {
+    for extra in [&[][..], &["--strategy", "dpor"]] {
+        let (code, out) = explore("async_deadlock", extra);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("FAILURE: deadlock"), "{out}");
+    }
+}
+
+/// examples/tokio built once, with tokio's `--cfg tokio_unstable` (its
+/// multi-thread runtime needs it on wasm).
+fn tokio_guest(name: &str) -> std::path::PathBuf {
+    use std::sync::OnceLock;
+    static BUILT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let target = ws.join("target/tokio-examples");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--target",
+                "wasm32-wasip1-threads",
+            ])
+            .arg("--manifest-path")
+            .arg(ws.join("examples/tokio/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env("RUSTFLAGS", "--cfg tokio_unstable")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        target.join("wasm32-wasip1-threads/release")
+    });
+    dir.join(format!("{name}.wasm"))
+}
+
+#[test]
+fn tokio_multi_thread_tasks_lose_a_deposit_with_two_guards_and_not_with_one() {
+    let dir = scratch("async-tokio");
+    let m = tokio_guest("tokio_lost_update");
+    let out = cli(&dir, &["explore", m.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("a deposit was lost: balance 110"),
+        "{}",
+        stdout(&out)
+    );
+    let m = tokio_guest("tokio_one_guard");
+    let out = cli(
+        &dir,
+        &["explore", m.to_str().unwrap(), "--iterations", "300"],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
+#[test]
+fn each_lightweight_thread_has_its_own_thread_local_storage() {
+    // Without a TLS initialiser every lightweight thread's TLS was at
+    // address 0, shared (the async executor's tasks trapped on it).
+    for extra in [&[][..], &["--strategy", "dpor"]] {
+        let (code, out) = explore("light_tls", extra);
+        assert_eq!(code, 0, "{out}");
+        if !extra.is_empty() {
+            assert!(out.contains("every interleaving was covered"), "{out}");
+        }
+    }
+}
