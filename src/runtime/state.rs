@@ -244,6 +244,11 @@ impl ExecState {
                         }
                         _ => return None,
                     };
+                    // The name it gave itself (a task's, say), after its id.
+                    let what = match self.thread_names.get(i).cloned().flatten() {
+                        Some(name) => format!("({name}) {what}"),
+                        None => what,
+                    };
                     Some((ThreadId(i as u32), what))
                 })
                 .collect();

@@ -65,14 +65,28 @@ fn seed_schedules(name: &str) {
 #[test]
 fn a_lost_update_across_a_yield_is_found_by_the_default_and_by_dpor() {
     for extra in [&[][..], &["--strategy", "dpor"]] {
-        let (code, out) = explore("async_lost_update", extra);
-        assert_eq!(code, 1, "{out}");
+        let dir = scratch(&format!("async-replay-{}", extra.len()));
+        let m = guest("async_lost_update");
+        let m = m.to_str().unwrap();
+        let mut args = vec!["explore", m];
+        args.extend_from_slice(extra);
+        let out = cli(&dir, &args);
+        let text = stdout(&out);
+        assert_eq!(code(&out), 1, "{text}");
         assert!(
-            out.contains("lost update across an await: counter is 1"),
-            "{out}"
+            text.contains("lost update across an await: counter is 1"),
+            "{text}"
         );
         // The report's lanes are the tasks.
-        assert!(out.contains("task1") && out.contains("task2"), "{out}");
+        assert!(text.contains("task1") && text.contains("task2"), "{text}");
+        // Replay shows the same failure.
+        let replay = cli(&dir, &["replay", m, "async_lost_update.failure.json"]);
+        assert_eq!(code(&replay), 1, "{}", stdout(&replay));
+        assert!(
+            stdout(&replay).contains("lost update across an await: counter is 1"),
+            "{}",
+            stdout(&replay)
+        );
     }
 }
 
@@ -96,6 +110,11 @@ fn two_tasks_awaiting_each_others_oneshot_deadlock() {
         let (code, out) = explore("async_deadlock", extra);
         assert_eq!(code, 1, "{out}");
         assert!(out.contains("FAILURE: deadlock"), "{out}");
+        // spawn_named's names, in the report.
+        assert!(
+            out.contains("t1 (left) waits") && out.contains("t2 (right) waits"),
+            "{out}"
+        );
     }
 }
 
@@ -164,4 +183,46 @@ fn each_lightweight_thread_has_its_own_thread_local_storage() {
             assert!(out.contains("every interleaving was covered"), "{out}");
         }
     }
+}
+
+#[test]
+fn a_std_thread_wakes_a_task() {
+    let (code, out) = explore("async_thread_wakes_task", &[]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = explore(
+        "async_thread_wakes_task",
+        &["--strategy", "dpor", "--iterations", "3000"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("every interleaving was covered"), "{out}");
+}
+
+#[test]
+fn tokio_multi_thread_tests_through_cargo_interlace() {
+    let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-interlace"))
+        .args(["interlace", "test", "--iterations", "300"])
+        .current_dir(ws.join("examples/tokio"))
+        .env("CARGO_TARGET_DIR", ws.join("target/tokio-examples"))
+        .env(
+            "INTERLACE_CACHE_DIR",
+            ws.join("target/test-scratch/module-cache"),
+        )
+        .env("CARGO_TERM_COLOR", "never")
+        .env("RUSTFLAGS", "--cfg tokio_unstable")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("cargo-interlace runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
+    assert!(
+        text.contains("deposits_under_two_guards ... FAILED"),
+        "{text}\n{err}"
+    );
+    assert!(text.contains("a deposit was lost"), "{text}\n{err}");
+    assert!(
+        text.contains("deposits_under_one_guard ... ok"),
+        "{text}\n{err}"
+    );
 }

@@ -37,11 +37,11 @@ fn main() {
     let (a, b): (Slot, Slot) = (Arc::default(), Arc::default());
     task::block_on(async move {
         let (a1, b1) = (Arc::clone(&a), Arc::clone(&b));
-        let t1 = task::spawn(async move {
+        let t1 = task::spawn_named("left", async move {
             let x = Receiver(b1).await;
             send(&a1, x + 1);
         });
-        let t2 = task::spawn(async move {
+        let t2 = task::spawn_named("right", async move {
             let y = Receiver(a).await;
             send(&b, y + 1);
         });
