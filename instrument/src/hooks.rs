@@ -26,7 +26,9 @@ pub(crate) struct Hooks {
     /// wasi-libc's functions modelled by host imports (see
     /// `passes::pthread_models`): the model, its import, the function.
     pub pthread_models: Vec<(Model, FunctionId, FunctionId)>,
-    /// Host imports [`abi::ACQUIRE`] and [`abi::BARRIER`], added once.
+    /// Host imports [`abi::LOCK`], [`abi::ACQUIRE`] and [`abi::BARRIER`],
+    /// each added once.
+    lock_import: Option<FunctionId>,
     acquire: Option<FunctionId>,
     barrier: Option<FunctionId>,
     /// Host import [`abi::ALLOCATED`], added with the first allocation
@@ -94,6 +96,7 @@ impl Hooks {
             marker_id: None,
             lock: None,
             pthread_models: vec![],
+            lock_import: None,
             acquire: None,
             barrier: None,
             allocated: None,
@@ -142,16 +145,10 @@ impl Hooks {
 
     /// The [`abi::LOCK`] import, added once.
     fn lock_import(&mut self, module: &mut Module) -> FunctionId {
-        let modelled = self
-            .pthread_models
-            .iter()
-            .find(|(m, _, _)| m.import() == Import::Lock)
-            .map(|&(_, import, target)| (import, target));
-        if let Some((import, _)) = self.lock.or(modelled) {
-            return import;
-        }
-        let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);
-        module.add_import_func(abi::IMPORT_MODULE, abi::LOCK, ty).0
+        *self.lock_import.get_or_insert_with(|| {
+            let ty = module.types.add(&[ValType::I32, ValType::I32], &[]);
+            module.add_import_func(abi::IMPORT_MODULE, abi::LOCK, ty).0
+        })
     }
 }
 

@@ -144,12 +144,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         hooks.add_lock(&mut module, id);
     }
     for model in passes::MODELS {
-        let found = module.funcs.iter_local().find_map(|(id, f)| {
-            let name = module.funcs.get(id).name.as_deref()?;
-            let ty = module.types.get(f.ty());
-            (model.names(name) && ty.params() == [I32] && ty.results() == [I32]).then_some(id)
-        });
-        if let Some(id) = found {
+        if let Some(id) = find_function(&module, |n| model.names(n), &[I32], &[I32]) {
             hooks.add_pthread_model(&mut module, model, id);
         }
     }
@@ -272,7 +267,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
             None => site.library = locator.has_debug_info(),
         }
     }
-    thread_setup::export(&mut module);
+    thread_setup::export(&mut module, init_tls);
     module.customs.add(walrus::RawCustomSection {
         name: abi::SITES_SECTION.to_string(),
         data: table.encode(),
@@ -288,7 +283,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
 /// The local function whose name satisfies `named`, with this signature.
 fn find_function(
     module: &walrus::Module,
-    named: fn(&str) -> bool,
+    named: impl Fn(&str) -> bool,
     params: &[walrus::ValType],
     results: &[walrus::ValType],
 ) -> Option<walrus::FunctionId> {

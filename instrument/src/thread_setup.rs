@@ -10,7 +10,6 @@ use walrus::{DataKind, FunctionBuilder, ValType};
 /// it (a Rust release build): the function of type `(i32) -> ()` that sets
 /// the `__tls_base` global and copies the TLS image with `memory.init`.
 pub(crate) fn init_tls_by_shape(module: &walrus::Module) -> Option<walrus::FunctionId> {
-    use walrus::ir::Instr;
     let tls_base = module
         .globals
         .iter()
@@ -33,8 +32,9 @@ pub(crate) fn init_tls_by_shape(module: &walrus::Module) -> Option<walrus::Funct
 /// Exports what the host needs and wasm does not export by default: the
 /// stack pointer global and the TLS initialiser (to start a guest-sdk
 /// lightweight thread), and what `_start` runs before `main` (to run a test
-/// function instead of `_start`).
-pub(crate) fn export(module: &mut walrus::Module) {
+/// function instead of `_start`). `init_tls`: [`init_tls_by_shape`]'s
+/// answer, found before the rewrite.
+pub(crate) fn export(module: &mut walrus::Module, init_tls: Option<walrus::FunctionId>) {
     let sp = module
         .globals
         .iter()
@@ -62,8 +62,7 @@ pub(crate) fn export(module: &mut walrus::Module) {
                 })
             });
         let f = f.or_else(|| {
-            (name == "__wasm_init_tls")
-                .then(|| init_tls_by_shape(module).or_else(|| synthesize_init_tls(module)))?
+            (name == "__wasm_init_tls").then(|| init_tls.or_else(|| synthesize_init_tls(module)))?
         });
         if let Some(f) = f {
             module.exports.add(export, f);

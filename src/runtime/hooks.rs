@@ -125,8 +125,7 @@ async fn lock(tid: ThreadId, addr: i32, site: i32, kind: Acquire) -> wasmtime::R
         lock: true,
         ..state::with(|st| st.site_op(site, addr, 0, 0))?
     };
-    let in_bounds = state::with(|st| memory::read_u32(&st.memory, op.addr).is_some());
-    if !op.addr.is_multiple_of(4) || !in_bounds {
+    if !word_ok(op.addr) {
         return Err(trap("a lock word out of bounds or unaligned"));
     }
     if state::with(|st| st.lock_point(tid, op, kind)) {
@@ -138,15 +137,11 @@ async fn lock(tid: ThreadId, addr: i32, site: i32, kind: Acquire) -> wasmtime::R
 
 /// wasi-libc's `pthread_barrier_wait` (see [`abi::BARRIER`]).
 async fn barrier(tid: ThreadId, addr: i32, site: i32, parties: i32) -> wasmtime::Result<i32> {
-    let op = state::with(|st| -> wasmtime::Result<Op> {
-        let op = st.site_op(site, addr, 0, 0)?;
-        Ok(Op {
-            kind: OpKind::Arrive,
-            ..op
-        })
-    })?;
-    let in_bounds = state::with(|st| memory::read_u32(&st.memory, op.addr).is_some());
-    if !op.addr.is_multiple_of(4) || !in_bounds || parties < 2 {
+    let op = Op {
+        kind: OpKind::Arrive,
+        ..state::with(|st| st.site_op(site, addr, 0, 0))?
+    };
+    if !word_ok(op.addr) || parties < 2 {
         return Err(trap(
             "a barrier out of bounds, unaligned, or of fewer than 2 threads",
         ));
@@ -156,6 +151,12 @@ async fn barrier(tid: ThreadId, addr: i32, site: i32, parties: i32) -> wasmtime:
         Park::default().await;
     }
     Ok(state::with(|st| st.left_barrier(tid)))
+}
+
+/// Whether `addr` is an aligned 32-bit word in memory (a lock's, a
+/// barrier's).
+fn word_ok(addr: u64) -> bool {
+    addr.is_multiple_of(4) && state::with(|st| memory::read_u32(&st.memory, addr).is_some())
 }
 
 enum WaitBegin {

@@ -64,11 +64,16 @@ pub(crate) struct Barrier {
 }
 
 impl ExecState {
+    /// Whether the lock word at `addr` can be taken as `kind` says.
+    fn word_free(&self, addr: u64, kind: Acquire) -> bool {
+        memory::read_u32(&self.memory, addr).is_some_and(|w| kind.free(w))
+    }
+
     /// Threads taking a lock can run exactly while its word can be taken.
     pub(super) fn lock_waiters(&mut self) {
         for i in 0..self.threads.len() {
             if let Status::Locking { addr, kind } = self.threads[i].status {
-                let free = memory::read_u32(&self.memory, addr).is_some_and(|w| kind.free(w));
+                let free = self.word_free(addr, kind);
                 self.set_runnable(ThreadId(i as u32), free);
             }
         }
@@ -88,7 +93,7 @@ impl ExecState {
         };
         self.locking += 1;
         // next_step makes it runnable or not; whether it can go on at once:
-        let free = memory::read_u32(&self.memory, op.addr).is_some_and(|w| kind.free(w));
+        let free = self.word_free(op.addr, kind);
         !self.next_step(free.then_some(tid)) || self.current != tid
     }
 

@@ -2,7 +2,10 @@
 //! executor could switch tasks, never inside the synchronous code between;
 //! markers in async functions pause a task as the seed's async markers do.
 
-use crate::guests::{cli, code, guest, scratch, stdout};
+use crate::cargo_interlace::cargo_interlace_in;
+use crate::guests::{build_wasm_with, cli, code, guest, scratch, stdout};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 fn explore(name: &str, extra: &[&str]) -> (i32, String) {
     let dir = scratch(&format!(
@@ -120,37 +123,25 @@ fn two_tasks_awaiting_each_others_oneshot_deadlock() {
 
 /// examples/tokio built once, with tokio's `--cfg tokio_unstable` (its
 /// multi-thread runtime needs it on wasm).
-fn tokio_guest(name: &str) -> std::path::PathBuf {
-    use std::sync::OnceLock;
-    static BUILT: OnceLock<std::path::PathBuf> = OnceLock::new();
+fn tokio_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
-        let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let target = ws.join("target/tokio-examples");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--locked",
-                "--target",
-                "wasm32-wasip1-threads",
-            ])
-            .arg("--manifest-path")
-            .arg(ws.join("examples/tokio/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env("RUSTFLAGS", "--cfg tokio_unstable")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let target = workspace().join("target/tokio-examples");
+        build_wasm_with(
+            &workspace().join("examples/tokio/Cargo.toml"),
+            &target,
+            &["--locked"],
+            TOKIO_CFG,
         );
         target.join("wasm32-wasip1-threads/release")
     });
     dir.join(format!("{name}.wasm"))
+}
+
+const TOKIO_CFG: &str = "--cfg tokio_unstable";
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -199,20 +190,12 @@ fn a_std_thread_wakes_a_task() {
 
 #[test]
 fn tokio_multi_thread_tests_through_cargo_interlace() {
-    let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-interlace"))
-        .args(["interlace", "test", "--iterations", "300"])
-        .current_dir(ws.join("examples/tokio"))
-        .env("CARGO_TARGET_DIR", ws.join("target/tokio-examples"))
-        .env(
-            "INTERLACE_CACHE_DIR",
-            ws.join("target/test-scratch/module-cache"),
-        )
-        .env("CARGO_TERM_COLOR", "never")
-        .env("RUSTFLAGS", "--cfg tokio_unstable")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .expect("cargo-interlace runs");
+    let out = cargo_interlace_in(
+        &workspace().join("examples/tokio"),
+        &workspace().join("target/tokio-examples"),
+        TOKIO_CFG,
+        &["test", "--iterations", "300"],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{text}\n{err}");

@@ -18,17 +18,27 @@ fn target_dir() -> PathBuf {
 fn cargo_interlace(args: &[&str]) -> Output {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    Command::new(env!("CARGO_BIN_EXE_cargo-interlace"))
-        .arg("interlace")
+    cargo_interlace_in(&fixture(), &target_dir(), "", args)
+}
+
+/// Runs `cargo-interlace interlace ARGS` in the crate at `dir`, building
+/// into `target` with `rustflags` as RUSTFLAGS.
+pub fn cargo_interlace_in(dir: &Path, target: &Path, rustflags: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-interlace"));
+    if rustflags.is_empty() {
+        cmd.env_remove("RUSTFLAGS");
+    } else {
+        cmd.env("RUSTFLAGS", rustflags);
+    }
+    cmd.arg("interlace")
         .args(args)
-        .current_dir(fixture())
-        .env("CARGO_TARGET_DIR", target_dir())
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
         .env(
             "INTERLACE_CACHE_DIR",
             Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-scratch/module-cache"),
         )
         .env("CARGO_TERM_COLOR", "never")
-        .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()
         .expect("cargo-interlace runs")

@@ -59,13 +59,26 @@ const DEBUG_GUESTS: [&str; 4] = [
 /// unless `extra` names a profile) into `target`, with the user's
 /// RUSTFLAGS out of the way.
 pub fn build_wasm(manifest: &Path, target: &Path, extra: &[&str]) {
+    build_wasm_with(manifest, target, extra, "")
+}
+
+/// [`build_wasm`] with `rustflags` as RUSTFLAGS (tokio's
+/// `--cfg tokio_unstable`, say).
+pub fn build_wasm_with(manifest: &Path, target: &Path, extra: &[&str], rustflags: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let profile: &[&str] = if extra.contains(&"--profile") {
         &[]
     } else {
         &["--release"]
     };
-    let out = Command::new(cargo)
+    let mut cmd = Command::new(cargo);
+    // Empty: the user's RUSTFLAGS out of the way, the config's in force.
+    if rustflags.is_empty() {
+        cmd.env_remove("RUSTFLAGS");
+    } else {
+        cmd.env("RUSTFLAGS", rustflags);
+    }
+    let out = cmd
         .arg("build")
         .args(profile)
         .args(["--target", "wasm32-wasip1-threads"])
@@ -74,7 +87,6 @@ pub fn build_wasm(manifest: &Path, target: &Path, extra: &[&str]) {
         .arg(manifest)
         .arg("--target-dir")
         .arg(target)
-        .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()
         .expect("cargo runs");

@@ -249,9 +249,11 @@ impl Rewriter<'_, '_, '_> {
         // inline `AtomicU32::load`). Not a call into a function that never
         // returns (rustc puts `unreachable` after it): that is an overflow
         // check's panic, on a path the line does not take.
+        let markers = self.hooks.marker_id.is_some();
         let gating_calls: Vec<bool> = (0..old.len())
             .map(|k| {
-                matches!(old[k].0, Instr::Call(_) | Instr::CallIndirect(_))
+                markers
+                    && matches!(old[k].0, Instr::Call(_) | Instr::CallIndirect(_))
                     && !matches!(old.get(k + 1), Some((Instr::Unreachable(_), _)))
             })
             .collect();
