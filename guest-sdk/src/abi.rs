@@ -129,6 +129,18 @@ pub const SOLO_EXPORT: &str = "__interlace_solo";
 /// Mutable `i32` global: accesses the main thread may still skip while
 /// alone before it calls [`SOLO_STEPS`]; set by the host.
 pub const SOLO_BUDGET_EXPORT: &str = "__interlace_solo_budget";
+/// Mutable `i32` global the instrumenter adds and exports: the top of the
+/// running thread's stack, so that a plain access in `[__stack_pointer,
+/// top)` (the thread's live frames) asks no host. 0 turns the filter off
+/// (the stack escaped: a pointer into it was stored elsewhere). The host
+/// sets it for a lightweight thread.
+pub const STACK_TOP_EXPORT: &str = "__interlace_stack_top";
+/// `private_spent() -> i32`: the thread made [`PRIVATE_CHUNK`] more
+/// accesses to its own stack without asking the host; the host counts them
+/// against the step bound. Nonzero: park (the execution ended).
+pub const PRIVATE_SPENT: &str = "private_spent";
+/// Own-stack accesses a thread makes between two [`PRIVATE_SPENT`] calls.
+pub const PRIVATE_CHUNK: i32 = 1 << 16;
 /// Name under which the instrumenter exports `__wasm_init_tls`, so the host
 /// can give a lightweight thread its own thread-local storage.
 pub const INIT_TLS_EXPORT: &str = "__interlace_init_tls";

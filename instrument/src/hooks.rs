@@ -1,6 +1,7 @@
 //! The host imports and the small wasm helpers that call them.
 
 use crate::passes::{Import, Model};
+use crate::stack_filter::StackFilter;
 use interlace_guest_sdk::abi;
 use walrus::{FunctionBuilder, FunctionId, Module, ValType};
 
@@ -34,6 +35,11 @@ pub(crate) struct Hooks {
     /// Host import [`abi::ALLOCATED`], added with the first allocation
     /// function.
     pub allocated: Option<FunctionId>,
+    /// Host import [`abi::PARK`].
+    park: FunctionId,
+    /// The own-stack filter, when the module has a `__stack_pointer` and
+    /// every access is instrumented.
+    pub stack: Option<StackFilter>,
 }
 
 impl Hooks {
@@ -100,6 +106,8 @@ impl Hooks {
             acquire: None,
             barrier: None,
             allocated: None,
+            park,
+            stack: None,
         }
     }
 
@@ -141,6 +149,12 @@ impl Hooks {
                 .add_import_func(abi::IMPORT_MODULE, abi::ALLOCATED, ty)
                 .0
         })
+    }
+
+    /// Adds the own-stack filter (see [`crate::stack_filter`]), when the
+    /// module has a stack pointer to go by.
+    pub(crate) fn add_stack_filter(&mut self, module: &mut Module, memory: walrus::MemoryId) {
+        self.stack = crate::stack_filter::add(module, memory, self.access, self.park);
     }
 
     /// The [`abi::LOCK`] import, added once.

@@ -25,6 +25,7 @@ mod dwarf;
 mod error;
 mod hooks;
 mod passes;
+mod stack_filter;
 mod thread_setup;
 
 pub use error::Error;
@@ -118,6 +119,9 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
 
     let targets: Vec<walrus::FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
     let mut hooks = hooks::Hooks::add(&mut module);
+    if config.granularity == Granularity::All {
+        hooks.add_stack_filter(&mut module, shared);
+    }
 
     let sections = abi::sections(wasm);
     let (found, marker_names) = comments::find(&sections);
@@ -266,6 +270,9 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
             }
             None => site.library = locator.has_debug_info(),
         }
+    }
+    if let Some(filter) = &hooks.stack {
+        stack_filter::track_thread_start(&mut module, filter);
     }
     thread_setup::export(&mut module, init_tls);
     module.customs.add(walrus::RawCustomSection {

@@ -267,3 +267,33 @@ fn pthread_blocking_calls_become_host_primitives() {
     let other = body("pthread_rwlock_rdlock");
     assert!(!other.contains(&format!("call {acquire}")), "{other}");
 }
+
+#[test]
+fn own_stack_filter() {
+    let t = check("stack_filter", &Config::default(), "");
+    use AccessKind::*;
+    // The same sites as without the filter: it only decides, at run time,
+    // which of them ask the host.
+    assert_eq!(
+        kinds(&t),
+        [
+            (Write, 4, false, 8),
+            (Write, 8, false, 0),
+            (Write, 8, false, 0),
+            (Write, 1, false, 0),
+            (ReadModifyWrite, 4, true, 0),
+            (CompareExchange, 4, true, 0),
+            (Copy, 0, false, 0),
+            (Read, 2, false, 4),
+            (Read, 4, false, 0),
+        ]
+    );
+    // Only where a stack pointer can be found.
+    let atomics = Config {
+        granularity: Granularity::AtomicsOnly,
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let input = wat::parse_file(dir.join("stack_filter.wat")).unwrap();
+    let text = wasmprinter::print_bytes(&instrument(&input, &atomics).unwrap().wasm).unwrap();
+    assert!(!text.contains("__interlace_stack_top"));
+}

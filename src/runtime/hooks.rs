@@ -290,6 +290,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
             Ok(0)
         },
     )?;
+    linker.func_wrap(m, abi::PRIVATE_SPENT, || -> i32 {
+        i32::from(!state::with(|st| st.private_spent()))
+    })?;
     linker.func_wrap(
         m,
         abi::ALLOCATED,

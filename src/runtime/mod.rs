@@ -156,6 +156,10 @@ fn thread_future(
                         setup("the `__stack_pointer` global exported by the instrumenter")
                     })?;
                 sp.set(&mut store, Val::I32(stack_top))?;
+                // Its own stack from here (see abi::STACK_TOP_EXPORT).
+                if let Some(top) = instance.get_global(&mut store, abi::STACK_TOP_EXPORT) {
+                    top.set(&mut store, Val::I32(stack_top))?;
+                }
                 if let Ok(init_tls) =
                     instance.get_typed_func::<i32, ()>(&mut store, abi::INIT_TLS_EXPORT)
                 {
@@ -266,6 +270,7 @@ pub fn execute(
         fair: Default::default(),
         fair_runnable: vec![],
         solo_granted: 0,
+        private_accesses: 0,
         races: cfg.races.then(races::RaceDetector::default),
         value_after: None,
     });

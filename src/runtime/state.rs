@@ -8,7 +8,7 @@ use crate::op::{Op, OpKind, ThreadId};
 use crate::outcome::End;
 use crate::scheduler::{Choice, Scheduler};
 use crate::trace::Step;
-use interlace_guest_sdk::abi::{AccessKind, SiteTable};
+use interlace_guest_sdk::abi::{self, AccessKind, SiteTable};
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -107,6 +107,8 @@ pub(crate) struct ExecState {
     /// Accesses last granted to the main thread while it is alone (see
     /// `abi::SOLO_EXPORT`); 0 once it is not.
     pub solo_granted: u32,
+    /// Own-stack accesses reported by [`ExecState::private_spent`].
+    pub private_accesses: u64,
 }
 
 /// Most accesses the main thread skips alone between two host calls.
@@ -494,6 +496,18 @@ impl ExecState {
             return None;
         }
         Some(self.solo_grant())
+    }
+
+    /// A thread made another [`abi::PRIVATE_CHUNK`] accesses to its own
+    /// stack (no scheduling points): they count against the step bound.
+    /// False when that passed it (the execution ended).
+    pub fn private_spent(&mut self) -> bool {
+        self.private_accesses += abi::PRIVATE_CHUNK as u64;
+        if self.steps + self.private_accesses > self.max_steps {
+            self.end_with(End::StepBound(self.max_steps));
+            return false;
+        }
+        true
     }
 
     /// The main thread is no longer alone, with `left` of its grant unused.

@@ -306,14 +306,14 @@ fn a_test_longer_than_the_step_bound_is_a_limit_not_a_failure() {
         "--ignored",
         "long_counting",
         "--max-steps",
-        "60000",
+        "30000",
         "--iterations",
         "5",
     ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("test tests::long_counting ... not explored: an execution passed --max-steps (60000 scheduling points)"),
+        stdout.contains("test tests::long_counting ... not explored: an execution passed --max-steps (30000 scheduling points)"),
         "{stdout}"
     );
     assert!(!stdout.contains("FAILED"), "{stdout}");

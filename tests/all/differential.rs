@@ -192,6 +192,28 @@ fn guest(seed: u64, spawn: bool) -> Result<Vec<u8>, &'static str> {
             module.funcs.get_mut(id).name = Some(name.to_string());
         }
     }
+    // A stack pointer, for the own-stack filter (a plain access to
+    // [__stack_pointer, top) asks no host; a store of a value in that range
+    // elsewhere turns it off): the first mutable i32 global with a constant
+    // value, in odd seeds' guests, whatever the code then does with it.
+    if seed % 2 == 1 {
+        let sp = module
+            .globals
+            .iter()
+            .find(|g| {
+                g.mutable
+                    && g.ty == ValType::I32
+                    && g.name.is_none()
+                    && matches!(
+                        g.kind,
+                        walrus::GlobalKind::Local(walrus::ConstExpr::Value(_))
+                    )
+            })
+            .map(|g| g.id());
+        if let Some(id) = sp {
+            module.globals.get_mut(id).name = Some("__stack_pointer".to_string());
+        }
+    }
     use ValType::{F32, F64, I32, I64};
     let fd_write_ty = module.types.add(&[I32, I32, I32, I32], &[I32]);
     let (fd_write, _) = module.add_import_func("wasi_snapshot_preview1", "fd_write", fd_write_ty);
@@ -406,6 +428,8 @@ struct Seen {
     traps: std::collections::BTreeMap<&'static str, u64>,
     /// Guests with a function named `malloc` or `realloc` (wrapped).
     allocators: u64,
+    /// Guests with a `__stack_pointer` (the own-stack filter runs).
+    stack_pointers: u64,
 }
 
 /// Compares seeds `from..from + n`; returns what was seen, and mismatches.
@@ -427,6 +451,9 @@ fn compare(from: u64, n: u64) -> (Seen, Vec<String>) {
             };
             if wasm.windows(6).any(|w| w == b"malloc" || w == b"ealloc") {
                 seen.allocators += 1;
+            }
+            if wasm.windows(15).any(|w| w == b"__stack_pointer") {
+                seen.stack_pointers += 1;
             }
             match &want {
                 Outcome::Output(_) => seen.outputs += 1,
@@ -454,6 +481,12 @@ fn instrumented_modules_agree_with_plain_wasmtime() {
     let (seen, bad) = compare(from, n);
     eprintln!("differential: {seen:?}");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // Half the seeds name a stack pointer; most modules have a global to name.
+    assert!(
+        seen.stack_pointers >= n / 2,
+        "only {} guests ran the own-stack filter",
+        seen.stack_pointers
+    );
     // The generator must give real cases, a fair share running to the end
     // (2,000 seeds: a quarter; the rest trap, as wasm-smith's code does).
     assert!(

@@ -22,4 +22,5 @@ mod races;
 mod replay;
 mod runtime;
 mod schedules;
+mod stack_filter;
 mod wat_guests;

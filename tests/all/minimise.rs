@@ -69,8 +69,8 @@ fn the_cli_saves_the_minimised_schedule_and_keeps_the_original() {
 #[test]
 fn a_dpor_counterexample_loses_its_switches() {
     // DPOR's default continuation switches wherever a thread waits or
-    // spins: its lock-order deadlock has about ten switches, most of them
-    // beside the point.
+    // spins: its lock-order deadlock has six or more switches, most of
+    // them beside the point.
     let program = load("lock_order_deadlock");
     let cfg = ExploreConfig {
         strategy: Strategy::Dpor {
@@ -84,8 +84,13 @@ fn a_dpor_counterexample_loses_its_switches() {
     };
     let found = explore(&program, &cfg).unwrap().failure.expect("found");
     let m = minimise(&program, &found.schedule, &RunConfig::default()).unwrap();
-    assert!(m.preemptions_before >= 8, "{}", m.preemptions_before);
-    assert!(m.preemptions_after <= 4, "{}", m.preemptions_after);
+    assert!(m.preemptions_before >= 6, "{}", m.preemptions_before);
+    assert!(
+        m.preemptions_after < m.preemptions_before && m.preemptions_after <= 4,
+        "{} -> {}",
+        m.preemptions_before,
+        m.preemptions_after
+    );
     assert_eq!(
         m.execution.failure.as_ref().unwrap().kind,
         FailureKind::Deadlock

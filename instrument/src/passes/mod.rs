@@ -11,6 +11,7 @@ pub(crate) use pthread_models::{prepend as model_pthread, Import, Model, MODELS}
 use crate::comments::MarkerLines;
 use crate::dwarf::{Locator, Private};
 use crate::hooks::Hooks;
+use crate::stack_filter::StackFilter;
 use classify::{classify, Action};
 use interlace_guest_sdk::abi::{AccessKind, Granularity, Site, NO_FILE};
 use std::collections::HashSet;
@@ -36,7 +37,7 @@ impl Scratch {
 }
 
 /// Child sequences of a structured instruction, in order.
-fn children(instr: &Instr) -> Vec<InstrSeqId> {
+pub(crate) fn children(instr: &Instr) -> Vec<InstrSeqId> {
     match instr {
         Instr::Block(b) => vec![b.seq],
         Instr::Loop(l) => vec![l.seq],
@@ -74,6 +75,32 @@ fn i32_const(v: u32) -> Instr {
 }
 fn call(func: FunctionId) -> Instr {
     Instr::Call(ir::Call { func })
+}
+fn unop(op: ir::UnaryOp) -> Instr {
+    Instr::Unop(ir::Unop { op })
+}
+
+/// Checks the value in `v` (of type `ty`) as a pointer that may leave the
+/// stack (see [`crate::stack_filter`]).
+fn escape(emit: &mut impl FnMut(Instr), f: &StackFilter, v: LocalId, ty: ValType) {
+    match ty {
+        ValType::I32 => {
+            emit(local_get(v));
+            emit(call(f.escape32));
+        }
+        ValType::I64 => {
+            emit(local_get(v));
+            emit(call(f.escape64));
+        }
+        ValType::V128 => {
+            for idx in 0..2 {
+                emit(local_get(v));
+                emit(unop(ir::UnaryOp::I64x2ExtractLane { idx }));
+                emit(call(f.escape64));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Appends a site at `loc` of function `func` (source line and library
@@ -312,8 +339,60 @@ impl Rewriter<'_, '_, '_> {
                     for &l in saved.iter().rev() {
                         emit(local_set(l));
                     }
+                    let filter = self.hooks.stack;
+                    if let (Some(f), true) = (filter, atomic) {
+                        // A pointer into the stack published by an atomic
+                        // (a node pushed with a compare-exchange, say).
+                        if let Some(&v) = saved.last() {
+                            escape(&mut emit, &f, v, *above.last().unwrap_or(&ValType::I32));
+                        }
+                    }
                     emit(local_tee(addr));
                     emit(i32_const(id));
+                    let end = (offset + u64::from(size)).try_into().ok().filter(|_| {
+                        !atomic && matches!(kind, AccessKind::Read | AccessKind::Write)
+                    });
+                    if let (Some(f), Some(end)) = (filter, end) {
+                        // Own-stack accesses ask no host (see crate::stack_filter).
+                        emit(i32_const(end));
+                        let helper = match (kind, above.first()) {
+                            (AccessKind::Write, Some(&ty)) if size >= 4 => {
+                                let v = saved[0];
+                                match ty {
+                                    ValType::I32 => {
+                                        emit(local_get(v));
+                                        f.store32
+                                    }
+                                    ValType::F32 => {
+                                        emit(local_get(v));
+                                        emit(unop(ir::UnaryOp::I32ReinterpretF32));
+                                        f.store32
+                                    }
+                                    ValType::I64 => {
+                                        emit(local_get(v));
+                                        f.store64
+                                    }
+                                    ValType::F64 => {
+                                        emit(local_get(v));
+                                        emit(unop(ir::UnaryOp::I64ReinterpretF64));
+                                        f.store64
+                                    }
+                                    _ => {
+                                        escape(&mut emit, &f, v, ty);
+                                        f.plain
+                                    }
+                                }
+                            }
+                            _ => f.plain,
+                        };
+                        emit(call(helper));
+                        emit(local_get(addr));
+                        for &l in &saved {
+                            emit(local_get(l));
+                        }
+                        emit(instr);
+                        continue;
+                    }
                     match (kind, above.first(), self.hooks.lock) {
                         (AccessKind::CompareExchange, _, Some((lock, _)))
                             if lock_attempts.get(k) == Some(&true) =>
@@ -362,7 +441,16 @@ impl Rewriter<'_, '_, '_> {
                     let mut emit = |i: Instr| new.push((i, loc));
                     emit(local_set(n));
                     emit(local_set(x));
-                    emit(local_tee(d));
+                    match (self.hooks.stack, copy) {
+                        (Some(f), true) => {
+                            emit(local_tee(d));
+                            emit(local_get(x));
+                            emit(local_get(n));
+                            emit(call(f.copy_out));
+                            emit(local_get(d));
+                        }
+                        _ => emit(local_tee(d)),
+                    }
                     emit(local_get(x));
                     emit(local_get(n));
                     emit(i32_const(id));
