@@ -160,7 +160,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// Starts `fut` as a task named `task1`, `task2`, ... in spawn order.
 ///
 /// # Panics
-/// When more tasks than [`crate::thread::MAX_THREADS`] were spawned.
+/// Past [`crate::thread::MAX_THREADS`] tasks (lightweight threads) in an
+/// execution: the tool's limit, reported by interlace-wasm as its error
+/// (exit 2), not as the program's failure.
 pub fn spawn<F>(fut: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,

@@ -36,7 +36,9 @@ pub struct Thread {
 /// Starts `f(arg)` on a new lightweight thread.
 ///
 /// # Panics
-/// When more than [`MAX_THREADS`] were spawned, or the host refuses.
+/// When the host refuses. More than [`MAX_THREADS`] in one execution is
+/// the tool's limit: under interlace-wasm the execution stops there with
+/// the tool's error (exit 2), not a verdict.
 pub fn spawn(f: fn(u32), arg: u32) -> Thread {
     Thread {
         inner: imp::spawn(f, arg),
@@ -80,10 +82,14 @@ mod imp {
 
     pub fn spawn(f: fn(u32), arg: u32) -> Handle {
         let slot = NEXT.fetch_add(1, Ordering::Relaxed);
-        assert!(
-            slot < MAX_THREADS,
-            "more than {MAX_THREADS} lightweight threads"
-        );
+        if slot >= MAX_THREADS {
+            // The pool's limit is the tool's, not the program's: a spawn
+            // with no stack tells the host, which stops the execution and
+            // reports the limit (exit 2) instead of this panic.
+            // SAFETY: no stack is handed over; the host refuses the spawn.
+            unsafe { host_spawn(f as usize as i32, arg as i32, 0, 0) };
+            panic!("more than {MAX_THREADS} lightweight threads");
+        }
         let base = POOL.0.get() as usize + slot * STACK_SIZE;
         let top = base + STACK_SIZE;
         // SAFETY: the slot is this thread's alone; the host checks the entry.

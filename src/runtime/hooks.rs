@@ -200,6 +200,14 @@ async fn pass_marker(tid: ThreadId, name: Arc<str>) {
 async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
     yield_at(tid, Op::plain(OpKind::Spawn)).await;
     state::with(|st| {
+        if let Entry::Light { stack_top: 0, .. } = entry {
+            // guest-sdk's pool is empty (see guest_sdk::thread::spawn).
+            st.end_with(End::ToolLimit(format!(
+                "the program starts more than {} lightweight threads or tasks, interlace-guest-sdk's pool per execution (`thread::MAX_THREADS`); use fewer, or std::thread",
+                interlace_guest_sdk::thread::MAX_THREADS
+            )));
+            return -6;
+        }
         if st.threads.len() as u32 >= st.max_threads {
             // The tool's limit, not the program's failure: stop here, exit 2.
             let max = st.max_threads;

@@ -209,3 +209,21 @@ fn tokio_multi_thread_tests_through_cargo_interlace() {
         "{text}\n{err}"
     );
 }
+
+#[test]
+fn more_lightweight_threads_than_the_pool_is_the_tools_limit_not_a_verdict() {
+    for extra in [&[][..], &["--strategy", "dpor"]] {
+        let (code, out) = explore("light_pool_limit", extra);
+        assert_eq!(code, 2, "{out}");
+        assert!(!out.contains("FAILURE"), "{out}");
+    }
+    let dir = scratch("light-pool-limit-stderr");
+    let module = guest("light_pool_limit");
+    let out = cli(&dir, &["explore", module.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the program starts more than 16 lightweight threads or tasks"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
