@@ -37,6 +37,13 @@ pub const SOLO_STEPS: &str = "solo_steps";
 /// bytes had before (another owner's, before its `free`), so memory reuse
 /// does not order two threads.
 pub const ALLOCATED: &str = "allocated";
+/// `fn(ptr: i32)`: a scheduling point made on entry to `free` and
+/// `realloc` (when `ptr` is not 0): the block at `ptr` is given back. The
+/// host takes it as a plain library write over the block's first 64 bytes
+/// (fewer when the [`ALLOCATED`] call that handed it out said so), so another
+/// thread's use of the block conflicts with it: a use after free is
+/// explored on both sides of the free.
+pub const FREED: &str = "freed";
 /// `wait32(addr: i32, expected: i32, timeout_ns: i64, site: i32) -> i32`:
 /// replaces `memory.atomic.wait32` (same result codes: 0 woken, 1 not-equal, 2 timed out).
 pub const WAIT32: &str = "wait32";
@@ -279,25 +286,24 @@ pub const LIBRARY_PATHS: &[&str] = &[
 /// thread's ~700 points, with nothing a program could do between them.
 /// Whole files are not listed on purpose: `pthread_create` stores the new
 /// thread's handle into the program's variable after the spawn (a race a
-/// program can have), `pthread_key_create` its key, and the allocator's
-/// `free` writes its links into the freed block, which is how a use after
-/// free is found.
+/// program can have), `pthread_key_create` its key. (The allocator is
+/// [`PRIVATE_ALLOCATOR_FILES`].)
 pub const PRIVATE_LIBRARY_FUNCTIONS: &[(&str, &str)] = &[
     ("src/thread/pthread_key_create.c", "__pthread_tsd_run_dtors"),
     ("src/thread/pthread_getspecific.c", "pthread_getspecific"),
     ("src/thread/pthread_setspecific.c", "pthread_setspecific"),
 ];
 
-/// wasi-libc sources whose plain accesses to a constant address (an
-/// `i32.const` base: the library's own static variables, such as the
-/// allocator's state) are not scheduling points. No program can name
-/// those variables, and the library orders its own uses of them with its
-/// lock, whose atomics stay points, and so do its plain accesses to any
-/// word the module also accesses atomically (the lock's own word: dlmalloc
-/// spins on plain reads of it, and a hidden spin hid the order of the
-/// lock's holders from DPOR). Their accesses through pointers (the
-/// allocator's chunks, where `free` writes into a freed block) stay points.
-pub const PRIVATE_STATIC_FILES: &[&str] = &["dlmalloc/src/malloc.c"];
+/// The allocator's sources, whose plain accesses are not scheduling
+/// points: its statics and its chunks' headers and links. They happen
+/// under the allocator's lock, whose atomics stay points, and so do its
+/// plain accesses to any word the module also accesses atomically (the
+/// lock's own word: dlmalloc spins on plain reads of it, and a hidden spin
+/// hid the order of the lock's holders from DPOR). What a program could
+/// race with, a block it still uses while another thread frees it, is the
+/// [`FREED`] point that `free` and `realloc` make on entry: a write over
+/// the whole block.
+pub const PRIVATE_ALLOCATOR_FILES: &[&str] = &["dlmalloc/src/malloc.c"];
 
 /// Whether code of function `function` from source `file`, in a library
 /// compile unit, is one of [`PRIVATE_LIBRARY_FUNCTIONS`].

@@ -8,7 +8,7 @@
 
 use gimli::{EndianSlice, LittleEndian};
 use interlace_guest_sdk::abi::{
-    is_library_path, is_private_library_function, RawSection, PRIVATE_STATIC_FILES,
+    is_library_path, is_private_library_function, RawSection, PRIVATE_ALLOCATOR_FILES,
 };
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
@@ -28,8 +28,9 @@ pub(crate) enum Private {
     No,
     /// Every plain access (a thread's own TSD).
     All,
-    /// Those to a constant address (the library's statics).
-    Statics,
+    /// All but those to a constant address that is a synchronisation word
+    /// (the allocator's: see `abi::PRIVATE_ALLOCATOR_FILES`).
+    Allocator,
 }
 
 /// Maps code offsets to source locations; knows nothing without DWARF.
@@ -125,7 +126,7 @@ impl<'a> Locator<'a> {
 
     /// Which of the plain accesses of the instruction at `offset` are
     /// wasi-libc's private state (see `abi::PRIVATE_LIBRARY_FUNCTIONS` and
-    /// `abi::PRIVATE_STATIC_FILES`): only in a library unit, by its
+    /// `abi::PRIVATE_ALLOCATOR_FILES`): only in a library unit, by its
     /// innermost frame (what was inlined there, if anything).
     pub fn private_library(&self, offset: u64) -> Private {
         let Some(ctx) = &self.ctx else {
@@ -146,8 +147,8 @@ impl<'a> Locator<'a> {
         let function = frame.function.as_ref().and_then(|f| f.raw_name().ok());
         if function.is_some_and(|f| is_private_library_function(file, &f)) {
             Private::All
-        } else if PRIVATE_STATIC_FILES.iter().any(|f| file.ends_with(f)) {
-            Private::Statics
+        } else if PRIVATE_ALLOCATOR_FILES.iter().any(|f| file.ends_with(f)) {
+            Private::Allocator
         } else {
             Private::No
         }

@@ -35,6 +35,8 @@ pub(crate) struct Hooks {
     /// Host import [`abi::ALLOCATED`], added with the first allocation
     /// function.
     pub allocated: Option<FunctionId>,
+    /// Host import [`abi::FREED`], added with `free` or `realloc`.
+    freed: Option<FunctionId>,
     /// Host import [`abi::PARK`].
     park: FunctionId,
     /// The own-stack filter, when the module has a `__stack_pointer` and
@@ -106,6 +108,7 @@ impl Hooks {
             acquire: None,
             barrier: None,
             allocated: None,
+            freed: None,
             park,
             stack: None,
         }
@@ -155,6 +158,14 @@ impl Hooks {
     /// module has a stack pointer to go by.
     pub(crate) fn add_stack_filter(&mut self, module: &mut Module, memory: walrus::MemoryId) {
         self.stack = crate::stack_filter::add(module, memory, self.access, self.park);
+    }
+
+    /// The [`abi::FREED`] import, added once.
+    pub(crate) fn freed(&mut self, module: &mut Module) -> FunctionId {
+        *self.freed.get_or_insert_with(|| {
+            let ty = module.types.add(&[ValType::I32], &[]);
+            module.add_import_func(abi::IMPORT_MODULE, abi::FREED, ty).0
+        })
     }
 
     /// The [`abi::LOCK`] import, added once.

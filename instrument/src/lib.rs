@@ -223,6 +223,17 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
                 if ty.params() == want && ty.results() == [I32] {
                     let hook = hooks.allocated(&mut module);
                     passes::announce_allocation(&mut module, id, shape, hook);
+                    if let passes::Shape::Realloc = shape {
+                        let hook = hooks.freed(&mut module);
+                        passes::announce_free(&mut module, id, hook);
+                    }
+                }
+            }
+            if name == "free" {
+                let ty = module.types.get(module.funcs.get(id).ty());
+                if ty.params() == [I32] && ty.results().is_empty() {
+                    let hook = hooks.freed(&mut module);
+                    passes::announce_free(&mut module, id, hook);
                 }
             }
             let model = hooks

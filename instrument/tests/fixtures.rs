@@ -219,6 +219,26 @@ fn allocation_functions_announce_what_they_hand_out() {
         assert!(f.contains(&format!("call {import}")), "{f}");
     }
     assert!(!body("other").contains("call "));
+    // free and realloc give the block back first: `freed(ptr)` on entry.
+    let freed = text
+        .lines()
+        .find(|l| l.contains(r#""interlace" "freed""#))
+        .and_then(|l| l.split("(func (;").nth(1))
+        .and_then(|l| l.split(';').next())
+        .expect("the freed import")
+        .to_string();
+    for name in ["free", "realloc"] {
+        let f = body(name);
+        let first: Vec<&str> = f
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| !l.starts_with("(local"))
+            .take(2)
+            .collect();
+        assert_eq!(first, ["local.get 0", &format!("call {freed}")], "{f}");
+    }
+    assert!(!body("malloc").contains(&format!("call {freed}")));
 }
 
 #[test]

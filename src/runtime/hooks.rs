@@ -306,10 +306,30 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         abi::ALLOCATED,
         |caller: Caller<'_, ThreadData>, ptr: i32, len: i32, old: i32| {
             let tid = caller.data().tid;
-            if ptr != 0 && ptr != old {
-                let (addr, len) = (u64::from(ptr as u32), u64::from(len as u32));
-                state::with(|st| st.scheduler.allocated(tid, addr, len));
-            }
+            let (addr, len) = (u64::from(ptr as u32), u64::from(len as u32));
+            state::with(|st| {
+                if old != 0 && old != ptr {
+                    st.blocks.remove(&u64::from(old as u32));
+                }
+                if ptr != 0 {
+                    st.blocks.insert(addr, len);
+                }
+                if ptr != 0 && ptr != old {
+                    st.scheduler.allocated(tid, addr, len);
+                }
+            });
+        },
+    )?;
+    linker.func_wrap_async(
+        m,
+        abi::FREED,
+        |caller: Caller<'_, ThreadData>, (ptr,): (i32,)| {
+            let tid = caller.data().tid;
+            Box::new(async move {
+                if ptr != 0 {
+                    yield_at(tid, state::with(|st| st.freed_op(ptr as u32))).await;
+                }
+            })
         },
     )?;
     linker.func_wrap(

@@ -271,6 +271,7 @@ pub fn execute(
         fair_runnable: vec![],
         solo_granted: 0,
         private_accesses: 0,
+        blocks: Default::default(),
         races: cfg.races.then(races::RaceDetector::default),
         value_after: None,
     });

@@ -107,12 +107,22 @@ pub(crate) struct ExecState {
     /// Accesses last granted to the main thread while it is alone (see
     /// `abi::SOLO_EXPORT`); 0 once it is not.
     pub solo_granted: u32,
+    /// Blocks the allocator handed out and has not taken back: address ->
+    /// bytes (see `abi::ALLOCATED`, `abi::FREED`).
+    pub blocks: std::collections::HashMap<u64, u64>,
     /// Own-stack accesses reported by [`ExecState::private_spent`].
     pub private_accesses: u64,
 }
 
 /// Most accesses the main thread skips alone between two host calls.
 const SOLO_CHUNK: u64 = 1 << 20;
+
+/// Bytes of a freed block its [`ExecState::freed_op`] covers: at least
+/// everything dlmalloc's `free` writes into the block (its list links and a
+/// tree chunk's child, parent and index words, 24 bytes), and few enough
+/// that freeing a thread's stack (a megabyte) costs no more than a small
+/// block (DPOR keeps a history per byte).
+pub const FREED_BYTES: u64 = 64;
 
 thread_local! {
     static STATE: RefCell<Option<ExecState>> = const { RefCell::new(None) };
@@ -496,6 +506,23 @@ impl ExecState {
             return None;
         }
         Some(self.solo_grant())
+    }
+
+    /// The step of giving back the block at `ptr` (see `abi::FREED`): a
+    /// plain library write over its first [`FREED_BYTES`] bytes (all of a
+    /// smaller block), which conflicts with any program access to them. A
+    /// block this run never saw handed out (another allocator entry point)
+    /// counts as the 8 bytes `free` links through.
+    pub fn freed_op(&mut self, ptr: u32) -> Op {
+        let addr = u64::from(ptr);
+        let len = self.blocks.remove(&addr).unwrap_or(8).clamp(1, FREED_BYTES);
+        Op {
+            addr,
+            len,
+            library: true,
+            allocator: true,
+            ..Op::plain(OpKind::Memory(AccessKind::Fill))
+        }
     }
 
     /// A thread made another [`abi::PRIVATE_CHUNK`] accesses to its own

@@ -1,5 +1,6 @@
 //! One integration-test binary, a module per topic (links once on 2 cores).
 
+mod allocator;
 mod async_tasks;
 mod bad_input;
 mod c_guests;

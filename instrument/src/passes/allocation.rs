@@ -105,3 +105,20 @@ pub(crate) fn announce(module: &mut Module, id: FunctionId, shape: Shape, hook: 
     tail.push(local_get(ret));
     func.block_mut(entry).instrs = tail.into_iter().map(|i| (i, loc)).collect();
 }
+
+/// Prepends `freed(ptr)` to `free(ptr)` or `realloc(ptr, size)` (function
+/// `id`, its signature checked by the caller): the block is given back,
+/// a scheduling point where the host sees a write over it (see
+/// `abi::FREED`).
+pub(crate) fn announce_free(module: &mut Module, id: FunctionId, hook: FunctionId) {
+    let FunctionKind::Local(func) = &mut module.funcs.get_mut(id).kind else {
+        return;
+    };
+    let ptr = func.args[0];
+    let entry = func.entry_block();
+    let instrs = &mut func.block_mut(entry).instrs;
+    let loc = instrs
+        .first()
+        .map_or_else(ir::InstrLocId::default, |&(_, loc)| loc);
+    instrs.splice(0..0, [(local_get(ptr), loc), (call(hook), loc)]);
+}

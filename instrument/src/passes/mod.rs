@@ -5,7 +5,9 @@ mod allocation;
 mod classify;
 mod pthread_models;
 
-pub(crate) use allocation::{allocation_shape, announce as announce_allocation, Shape};
+pub(crate) use allocation::{
+    allocation_shape, announce as announce_allocation, announce_free, Shape,
+};
 pub(crate) use pthread_models::{prepend as model_pthread, Import, Model, MODELS};
 
 use crate::comments::MarkerLines;
@@ -208,9 +210,9 @@ impl Rewriter<'_, '_, '_> {
 
     /// Whether a plain access at `loc` touches only wasi-libc's own state,
     /// and so is no scheduling point (see `abi::PRIVATE_LIBRARY_FUNCTIONS`
-    /// and `abi::PRIVATE_STATIC_FILES`); `constant` tells whether its
-    /// address is a constant other than a synchronisation word's.
-    fn private_library(&self, loc: InstrLocId, constant: impl FnOnce() -> bool) -> bool {
+    /// and `abi::PRIVATE_ALLOCATOR_FILES`); `sync_word` tells whether its
+    /// address is a constant synchronisation word (see [`sync_words`]).
+    fn private_library(&self, loc: InstrLocId, sync_word: impl FnOnce() -> bool) -> bool {
         let m = &*self.markers;
         match m
             .locator
@@ -218,7 +220,7 @@ impl Rewriter<'_, '_, '_> {
         {
             Private::No => false,
             Private::All => true,
-            Private::Statics => constant(),
+            Private::Allocator => !sync_word(),
         }
     }
 
@@ -298,8 +300,7 @@ impl Rewriter<'_, '_, '_> {
                 } if self.private_library(loc, || {
                     constant_address(&effects[..k], above.len()).is_some_and(|base| {
                         let addr = u64::from(base) + offset;
-                        !self
-                            .markers
+                        self.markers
                             .sync_words
                             .iter()
                             .any(|&(a, n)| addr < a + n && a < addr + u64::from(size.max(1)))

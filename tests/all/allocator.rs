@@ -1,0 +1,47 @@
+//! The allocator (wasi-libc's dlmalloc) is no source of scheduling points
+//! but for its lock word and the block `free` gives back.
+
+use interlace_wasm::{OpKind, RunConfig};
+
+#[test]
+fn only_the_allocators_lock_word_and_freed_blocks_are_points() {
+    let p = crate::guests::load_guest("atomic_counter");
+    let e = interlace_wasm::run(
+        &p,
+        &RunConfig {
+            trace: true,
+            ..RunConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(e.exit_code, Some(0), "{:?}", e.failure);
+    let trace = e.trace.unwrap();
+    let sites = p.sites();
+    let in_malloc = |s: &&interlace_wasm::Step| {
+        s.op.site
+            .and_then(|i| sites.sites.get(i as usize))
+            .and_then(|site| sites.file_of(site))
+            .is_some_and(|f| f.ends_with("dlmalloc/src/malloc.c"))
+    };
+    let steps: Vec<_> = trace.iter().filter(in_malloc).collect();
+    let lock_words: Vec<u64> = steps
+        .iter()
+        .filter(|s| s.op.atomic)
+        .map(|s| s.op.addr)
+        .collect();
+    assert!(!lock_words.is_empty(), "the lock's atomics stay points");
+    for s in &steps {
+        assert!(
+            s.op.atomic || lock_words.contains(&s.op.addr),
+            "a plain allocator access that is no lock word: {s:?}"
+        );
+    }
+    // Each thread's exit frees its blocks: a step over each block.
+    let freed = trace
+        .iter()
+        .filter(|s| {
+            s.op.allocator && s.op.kind == OpKind::Memory(interlace_instrument::AccessKind::Fill)
+        })
+        .count();
+    assert!(freed >= 3, "{freed} blocks given back");
+}
