@@ -109,7 +109,11 @@ pub(crate) struct ExecState {
     pub solo_granted: u32,
     /// Blocks the allocator handed out and has not taken back: address ->
     /// bytes (see `abi::ALLOCATED`, `abi::FREED`).
-    pub blocks: std::collections::HashMap<u64, u64>,
+    pub blocks: std::collections::HashMap<
+        u64,
+        u64,
+        std::hash::BuildHasherDefault<crate::scheduler::WordHasher>,
+    >,
     /// Own-stack accesses reported by [`ExecState::private_spent`].
     pub private_accesses: u64,
 }

@@ -28,6 +28,7 @@ pub use replay::ReplayScheduler;
 pub use round_robin::RoundRobinScheduler;
 pub use switches::{Switch, SwitchScheduler};
 pub use uniform::UniformScheduler;
+pub(crate) use visible::WordHasher;
 
 use crate::op::{Op, OpKind, ThreadId};
 use std::sync::Arc;
