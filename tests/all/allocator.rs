@@ -45,3 +45,35 @@ fn only_the_allocators_lock_word_and_freed_blocks_are_points() {
         .count();
     assert!(freed >= 3, "{freed} blocks given back");
 }
+
+#[test]
+fn the_allocators_spin_on_its_lock_word_stays_a_point() {
+    // dlmalloc spins on plain reads of its lock's word; a spin with no
+    // point would never let the holder run (and hid the order of the
+    // lock's holders from DPOR). Those reads stay sites, and they are the
+    // allocator's only plain ones.
+    use interlace_instrument::AccessKind;
+    let p = crate::guests::load_guest("atomic_counter");
+    let sites = p.sites();
+    let plain: Vec<_> = sites
+        .sites
+        .iter()
+        .filter(|s| {
+            sites
+                .file_of(s)
+                .is_some_and(|f| f.ends_with("dlmalloc/src/malloc.c"))
+                && !s.atomic
+        })
+        .collect();
+    assert!(
+        plain.iter().any(|s| s.kind == AccessKind::Read),
+        "no plain read of the lock word left: {plain:?}"
+    );
+    // A dozen in this build (the spin read inlined in each entry point),
+    // against hundreds when chunk accesses were points.
+    assert!(
+        plain.len() <= 16,
+        "{} plain allocator sites: {plain:#?}",
+        plain.len()
+    );
+}
