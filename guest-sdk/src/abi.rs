@@ -37,11 +37,12 @@ pub const SOLO_STEPS: &str = "solo_steps";
 /// bytes had before (another owner's, before its `free`), so memory reuse
 /// does not order two threads.
 pub const ALLOCATED: &str = "allocated";
-/// `fn(ptr: i32)`: a scheduling point made on entry to `free` and
-/// `realloc` (when `ptr` is not 0): the block at `ptr` is given back. The
-/// host takes it as a plain library write over the block's first 64 bytes
-/// (fewer when the [`ALLOCATED`] call that handed it out said so), so another
-/// thread's use of the block conflicts with it: a use after free is
+/// `fn(ptr: i32)`: made on entry to `free` and `realloc` (when `ptr` is
+/// not 0): the block at `ptr` is given back. The host takes it as plain
+/// library writes over the block's first and last 64 bytes (one or two
+/// scheduling points; the length from the [`ALLOCATED`] call that handed
+/// the block out), everything `free` writes into a block, so another
+/// thread's use of those bytes conflicts with it: a use after free is
 /// explored on both sides of the free.
 pub const FREED: &str = "freed";
 /// `wait32(addr: i32, expected: i32, timeout_ns: i64, site: i32) -> i32`:
@@ -301,8 +302,9 @@ pub const PRIVATE_LIBRARY_FUNCTIONS: &[(&str, &str)] = &[
 /// lock's own word: dlmalloc spins on plain reads of it, and a hidden spin
 /// hid the order of the lock's holders from DPOR). What a program could
 /// race with, a block it still uses while another thread frees it, is the
-/// [`FREED`] point that `free` and `realloc` make on entry: a write over
-/// the whole block.
+/// [`FREED`] points that `free` and `realloc` make on entry: writes over
+/// the block's ends. Bulk operations (realloc's copy of the old block)
+/// stay points.
 pub const PRIVATE_ALLOCATOR_FILES: &[&str] = &["dlmalloc/src/malloc.c"];
 
 /// Whether code of function `function` from source `file`, in a library

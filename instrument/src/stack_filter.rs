@@ -11,8 +11,14 @@
 //! again. Everything the thread did before happens before any use of the
 //! pointer by another thread (that thread must first read the pointer,
 //! which was written after), so the accesses the host never saw cannot
-//! race with anything. What it does not see: a pointer taken apart into
-//! bytes and stored byte by byte (see docs/limits.md).
+//! race with anything. A spawn's argument is checked the same way by the
+//! host (`wasi.thread-spawn`, guest-sdk's spawn). What it does not see: a
+//! pointer stored in pieces narrower than 32 bits (a byte-wise copy loop,
+//! as musl's `memcpy` makes for up to 32 bytes between addresses that
+//! differ mod 4), or at an offset inside a wider store that is not a
+//! multiple of 4 (see docs/limits.md). Leaf functions' frames below the
+//! stack pointer (LLVM's 128-byte red zone) are outside the filter: their
+//! accesses are points, and a caller-frame pointer stored there escapes.
 //!
 //! `top` is the stack top: the `__stack_pointer` initial value in the main
 //! thread's instance, set where `wasi_thread_start` sets the stack pointer

@@ -244,6 +244,24 @@ fn leave_solo(caller: &mut Caller<'_, ThreadData>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// A spawn's argument handed to the new thread without a store: if it
+/// points into the caller's live stack, the stack escaped (see
+/// `abi::STACK_TOP_EXPORT`), as for a pointer stored elsewhere.
+fn escape_arg(caller: &mut Caller<'_, ThreadData>, value: i32) -> wasmtime::Result<()> {
+    let (Some(sp), Some(top)) = (
+        global(caller, abi::STACK_POINTER_EXPORT),
+        global(caller, abi::STACK_TOP_EXPORT),
+    ) else {
+        return Ok(());
+    };
+    let sp_value = sp.get(&mut *caller).i32().unwrap_or(0) as u32;
+    let top_value = top.get(&mut *caller).i32().unwrap_or(0) as u32;
+    if (value as u32).wrapping_sub(sp_value) < top_value.wrapping_sub(sp_value) {
+        top.set(&mut *caller, wasmtime::Val::I32(0))?;
+    }
+    Ok(())
+}
+
 async fn spawn_after(
     left_solo: wasmtime::Result<()>,
     tid: ThreadId,
@@ -327,7 +345,11 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
             let tid = caller.data().tid;
             Box::new(async move {
                 if ptr != 0 {
-                    yield_at(tid, state::with(|st| st.freed_op(ptr as u32))).await;
+                    let (head, tail) = state::with(|st| st.freed_ops(ptr as u32));
+                    yield_at(tid, head).await;
+                    if let Some(tail) = tail {
+                        yield_at(tid, tail).await;
+                    }
                 }
             })
         },
@@ -465,7 +487,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         |mut caller: Caller<'_, ThreadData>,
          (func, arg, stack_top, tls_block): (i32, i32, i32, i32)| {
             let tid = caller.data().tid;
-            let left = leave_solo(&mut caller);
+            let left = leave_solo(&mut caller)
+                .and_then(|()| escape_arg(&mut caller, arg))
+                .and_then(|()| escape_arg(&mut caller, stack_top));
             Box::new(spawn_after(
                 left,
                 tid,
@@ -513,7 +537,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         "thread-spawn",
         |mut caller: Caller<'_, ThreadData>, (arg,): (i32,)| {
             let tid = caller.data().tid;
-            let left = leave_solo(&mut caller);
+            let left = leave_solo(&mut caller).and_then(|()| escape_arg(&mut caller, arg));
             Box::new(spawn_after(left, tid, Entry::Wasi(arg)))
         },
     )?;

@@ -135,6 +135,12 @@ fn thread_future(
             }
             Entry::Wasi(arg) => {
                 let tid = store.data().tid.0 as i32;
+                // No own stack until `wasi_thread_start` switches to it
+                // (the instrumenter sets `top` there): the instance starts
+                // with main's stack top, which is not this thread's.
+                if let Some(top) = instance.get_global(&mut store, abi::STACK_TOP_EXPORT) {
+                    top.set(&mut store, Val::I32(0))?;
+                }
                 let start =
                     instance.get_typed_func::<(i32, i32), ()>(&mut store, "wasi_thread_start")?;
                 start.call_async(&mut store, (tid, arg)).await

@@ -121,11 +121,12 @@ pub(crate) struct ExecState {
 /// Most accesses the main thread skips alone between two host calls.
 const SOLO_CHUNK: u64 = 1 << 20;
 
-/// Bytes of a freed block its [`ExecState::freed_op`] covers: at least
-/// everything dlmalloc's `free` writes into the block (its list links and a
-/// tree chunk's child, parent and index words, 24 bytes), and few enough
-/// that freeing a thread's stack (a megabyte) costs no more than a small
-/// block (DPOR keeps a history per byte).
+/// Bytes at each end of a freed block its [`ExecState::freed_ops`] cover:
+/// everything dlmalloc's `free` writes into the block (at the start its
+/// list links, and a tree chunk's child, parent and index words, 24 bytes;
+/// at the end the next chunk's `prev_foot`), and few enough that freeing a
+/// thread's stack (a megabyte) costs no more than a small block (DPOR
+/// keeps a history per byte).
 pub const FREED_BYTES: u64 = 64;
 
 thread_local! {
@@ -512,21 +513,28 @@ impl ExecState {
         Some(self.solo_grant())
     }
 
-    /// The step of giving back the block at `ptr` (see `abi::FREED`): a
-    /// plain library write over its first [`FREED_BYTES`] bytes (all of a
-    /// smaller block), which conflicts with any program access to them. A
-    /// block this run never saw handed out (another allocator entry point)
-    /// counts as the 8 bytes `free` links through.
-    pub fn freed_op(&mut self, ptr: u32) -> Op {
+    /// The steps of giving back the block at `ptr` (see `abi::FREED`):
+    /// plain library writes over its first and its last [`FREED_BYTES`]
+    /// bytes (one step for a block that small), which conflict with a
+    /// program access there. A block this run never saw handed out
+    /// (another allocator entry point) counts as the 8 bytes `free` links
+    /// through.
+    pub fn freed_ops(&mut self, ptr: u32) -> (Op, Option<Op>) {
         let addr = u64::from(ptr);
-        let len = self.blocks.remove(&addr).unwrap_or(8).clamp(1, FREED_BYTES);
-        Op {
+        let len = self.blocks.remove(&addr).unwrap_or(8).max(1);
+        let write = |addr, len| Op {
             addr,
             len,
             library: true,
             allocator: true,
             ..Op::plain(OpKind::Memory(AccessKind::Fill))
-        }
+        };
+        let head = write(addr, len.min(FREED_BYTES));
+        let tail = (len > FREED_BYTES).then(|| {
+            let start = (addr + len - FREED_BYTES).max(addr + FREED_BYTES);
+            write(start, addr + len - start)
+        });
+        (head, tail)
     }
 
     /// A thread made another [`abi::PRIVATE_CHUNK`] accesses to its own

@@ -69,6 +69,12 @@ fn the_allocators_spin_on_its_lock_word_stays_a_point() {
         plain.iter().any(|s| s.kind == AccessKind::Read),
         "no plain read of the lock word left: {plain:?}"
     );
+    // realloc's copy of the old block stays a point (a stale write to the
+    // block races with it).
+    assert!(
+        plain.iter().any(|s| s.kind == AccessKind::Copy),
+        "{plain:?}"
+    );
     // A dozen in this build (the spin read inlined in each entry point),
     // against hundreds when chunk accesses were points.
     assert!(

@@ -77,6 +77,18 @@ fn a_stack_pointer_stored_elsewhere_makes_the_stack_shared_from_then_on() {
             "{publish}: {writes:?}"
         );
     }
+    // Handed to a new thread as the spawn's argument, with no store.
+    let spawned = module(
+        r#"(global $__stack_pointer (mut i32) (i32.const 32768))
+           (func (export "wasi_thread_start") (param i32 i32))
+           (func (export "_start")
+             (global.set $__stack_pointer (i32.sub (global.get $__stack_pointer) (i32.const 64)))
+             (i32.store offset=8 (global.get $__stack_pointer) (i32.const 1))
+             (drop (call $spawn (i32.add (global.get $__stack_pointer) (i32.const 8))))
+             (i32.store offset=8 (global.get $__stack_pointer) (i32.const 2))
+             (call $exit (i32.const 0)))"#,
+    );
+    assert_eq!(main_writes(&spawned), [32712]);
     // A value that is no stack address leaves the filter on.
     let other = "(i32.store (i32.const 100) (i32.const 40000))";
     assert_eq!(main_writes(&stack_guest(other)), [100, 0]);

@@ -309,7 +309,9 @@ impl Rewriter<'_, '_, '_> {
                 {
                     Action::Keep
                 }
-                Action::Bulk { .. } if self.private_library(loc, || false) => Action::Keep,
+                // Bulk operations stay points in the allocator (realloc's
+                // copy of the old block races with a stale write to it).
+                Action::Bulk { .. } if self.private_library(loc, || true) => Action::Keep,
                 action => action,
             };
             let point = !matches!(action, Action::Keep) || gating_calls[k];
