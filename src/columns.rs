@@ -189,12 +189,16 @@ pub fn format_columns(
     );
     let mut header = format!("{:>7} ", "step");
     for t in 0..threads {
-        let name = trace
-            .iter()
-            .filter(|s| s.thread.0 as usize == t)
+        let mine = || trace.iter().filter(|s| s.thread.0 as usize == t);
+        let name = mine()
             .find_map(|s| s.thread_name.as_deref())
             .map(|n| format!("{}:{n}", ThreadId(t as u32)))
             .unwrap_or_else(|| ThreadId(t as u32).to_string());
+        // A task's lane says which executor thread it runs on.
+        let name = match mine().find_map(|s| s.executor) {
+            Some(e) => format!("{name}@{e}"),
+            None => name,
+        };
         header.push_str(&fit(&name, cell_width));
     }
     header.push_str("source");

@@ -128,12 +128,16 @@ a.link {{ color: #1a73e8; font-size: 11px; margin-left: 4px; }}
     );
     out.push_str("<div class=\"lanes\">\n<div class=\"head\">step</div>");
     for t in 0..threads {
-        let name = trace
-            .iter()
-            .filter(|s| s.thread.0 as usize == t)
+        let mine = || trace.iter().filter(|s| s.thread.0 as usize == t);
+        let name = mine()
             .find_map(|s| s.thread_name.as_deref())
             .map(|n| format!("{} ({n})", crate::op::ThreadId(t as u32)))
             .unwrap_or_else(|| crate::op::ThreadId(t as u32).to_string());
+        // A task's lane says which executor thread it runs on.
+        let name = match mine().find_map(|s| s.executor) {
+            Some(e) => format!("{name} on {e}"),
+            None => name,
+        };
         let _ = write!(out, "<div class=\"head\">{}</div>", escape(&name));
     }
     out.push('\n');

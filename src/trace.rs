@@ -19,6 +19,9 @@ pub struct Step {
     pub switch: bool,
     /// The thread's name, if the guest gave it one.
     pub thread_name: Option<Arc<str>>,
+    /// For an async task's thread: the executor thread it runs on (see
+    /// `abi::TASK`).
+    pub executor: Option<ThreadId>,
     /// The marker's name, for a marker step.
     pub marker: Option<Arc<str>>,
     /// For a memory access of up to 8 bytes: the value a read saw, or the

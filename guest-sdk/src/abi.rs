@@ -113,6 +113,10 @@ pub const MARKER_GATE_EXPORT: &str = "interlace_marker_gate";
 /// `thread_name(name_ptr: i32, name_len: i32)`: names the calling thread in
 /// traces and schedules.
 pub const THREAD_NAME: &str = "thread_name";
+/// `task()`: the calling thread runs an async task (guest-sdk's
+/// `task::spawn`): traces label its lane with the executor thread it runs
+/// on, its spawner's (or, spawned by another task, that task's executor).
+pub const TASK: &str = "task";
 /// Export the guest-sdk provides as the entry point of lightweight threads.
 pub const THREAD_ENTRY: &str = "interlace_thread_entry";
 /// Name under which the instrumenter exports the `__stack_pointer` global, so

@@ -24,6 +24,8 @@ extern "C" {
     fn host_thread_name(ptr: i32, len: i32);
     #[link_name = "marker_id"]
     fn host_marker_id(id: i32);
+    #[link_name = "task"]
+    fn host_task();
 }
 
 /// A comment marker the instrumenter placed (see
@@ -59,4 +61,14 @@ pub fn set_thread_name(name: &str) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = name;
+}
+
+/// Tells the host that the calling thread runs an async task (see
+/// [`crate::abi::TASK`]): its lane is labelled with the executor thread.
+pub(crate) fn mark_task() {
+    #[cfg(target_arch = "wasm32")]
+    // SAFETY: a plain host call with no arguments.
+    unsafe {
+        host_task()
+    }
 }

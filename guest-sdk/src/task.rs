@@ -195,6 +195,7 @@ where
     let shared = Arc::clone(&state);
     let job: Job = Box::new(move || {
         crate::set_thread_name(&name);
+        crate::marker::mark_task();
         let v = run(fut);
         let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
         s.output = Some(v);

@@ -17,6 +17,7 @@ fn step(program: &Program, s: &Step) -> Value {
         "step": s.step,
         "thread": s.thread.0,
         "thread_name": s.thread_name.as_deref(),
+        "executor": s.executor.map(|e| e.to_string()),
         "switch": s.switch,
         "op": s.op.kind.name(),
         "address": memory.then_some(s.op.addr),

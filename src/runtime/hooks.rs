@@ -216,7 +216,10 @@ async fn spawn(tid: ThreadId, entry: Entry) -> i32 {
             )));
             return -6;
         }
-        st.add_thread(entry).0 as i32
+        let child = st.add_thread(entry);
+        st.parents.resize(child.0 as usize + 1, None);
+        st.parents[child.0 as usize] = Some(tid);
+        child.0 as i32
     })
 }
 
@@ -316,6 +319,24 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
             Ok(0)
         },
     )?;
+    linker.func_wrap(m, abi::TASK, |caller: Caller<'_, ThreadData>| {
+        let tid = caller.data().tid.0 as usize;
+        state::with(|st| {
+            let parent = st.parents.get(tid).copied().flatten();
+            // A task spawned by a task runs on that task's executor.
+            let executor = parent.map(|p| {
+                st.executors
+                    .get(p.0 as usize)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(p)
+            });
+            if st.executors.len() <= tid {
+                st.executors.resize(tid + 1, None);
+            }
+            st.executors[tid] = executor;
+        });
+    })?;
     linker.func_wrap(m, abi::PRIVATE_SPENT, || -> i32 {
         i32::from(!state::with(|st| st.private_spent()))
     })?;

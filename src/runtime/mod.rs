@@ -271,6 +271,8 @@ pub fn execute(
         max_threads: cfg.max_threads,
         markers: vec![],
         thread_names: vec![],
+        parents: vec![],
+        executors: vec![],
         locking: 0,
         barriers: vec![],
         fair: Default::default(),

@@ -96,6 +96,10 @@ pub(crate) struct ExecState {
     pub markers: Vec<Arc<str>>,
     /// Names threads gave themselves.
     pub thread_names: Vec<Option<Arc<str>>>,
+    /// Each thread's spawner (None for main).
+    pub parents: Vec<Option<ThreadId>>,
+    /// For a task's thread, its executor thread (see `abi::TASK`).
+    pub executors: Vec<Option<ThreadId>>,
     /// Threads in [`Status::Locking`].
     pub locking: u32,
     /// Barriers with a round under way (see `abi::BARRIER`).
@@ -200,12 +204,14 @@ impl ExecState {
             let marker =
                 (op.kind == OpKind::Marker).then(|| self.markers[op.addr as usize].clone());
             let thread_name = self.thread_names.get(thread.0 as usize).cloned().flatten();
+            let executor = self.executors.get(thread.0 as usize).copied().flatten();
             trace.push(Step {
                 thread,
                 op: *op,
                 step: self.steps,
                 switch,
                 thread_name,
+                executor,
                 marker,
                 value,
             });

@@ -227,3 +227,22 @@ fn more_lightweight_threads_than_the_pool_is_the_tools_limit_not_a_verdict() {
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn task_lanes_are_labelled_with_their_executor_thread() {
+    let (code, out) = explore("async_lost_update", &[]);
+    assert_eq!(code, 1, "{out}");
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("step main"))
+        .unwrap_or_else(|| panic!("no lane header: {out}"));
+    assert!(header.contains("t1:task1@main"), "{header}");
+    assert!(header.contains("t2:task2@main"), "{header}");
+    // A thread that is no task has no executor.
+    let (_, out) = explore("counter_lost_update", &[]);
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("step main"))
+        .unwrap_or_else(|| panic!("no lane header: {out}"));
+    assert!(!header.contains('@'), "{header}");
+}
