@@ -179,6 +179,26 @@ fn escape64_helper(module: &mut Module, escape32: FunctionId) -> FunctionId {
     b.finish(vec![v], &mut module.funcs)
 }
 
+/// Pushes whether `[start, start + len)` (locals) lies in the live stack
+/// `[sp, top)`.
+fn within_stack(
+    body: &mut walrus::InstrSeqBuilder,
+    sp: GlobalId,
+    top: GlobalId,
+    start: walrus::LocalId,
+    len: walrus::LocalId,
+) {
+    body.local_get(start)
+        .global_get(sp)
+        .binop(BinaryOp::I32GeU)
+        .local_get(start)
+        .local_get(len)
+        .binop(BinaryOp::I32Add)
+        .global_get(top)
+        .binop(BinaryOp::I32LeU)
+        .binop(BinaryOp::I32And);
+}
+
 /// `fn(addr, site, end[, v]) { if sp <=u addr && addr + end <=u top {
 /// private(); return } [escape(v)] access(addr, site) }`.
 fn filter_helper(
@@ -203,22 +223,14 @@ fn filter_helper(
     let args: Vec<_> = params.iter().map(|&t| module.locals.add(t)).collect();
     let (addr, site, end) = (args[0], args[1], args[2]);
     let mut body = b.func_body();
-    body.local_get(addr)
-        .global_get(sp)
-        .binop(BinaryOp::I32GeU)
-        .local_get(addr)
-        .local_get(end)
-        .binop(BinaryOp::I32Add)
-        .global_get(top)
-        .binop(BinaryOp::I32LeU)
-        .binop(BinaryOp::I32And)
-        .if_else(
-            None,
-            |own| {
-                own.call(private).return_();
-            },
-            |_| {},
-        );
+    within_stack(&mut body, sp, top, addr, end);
+    body.if_else(
+        None,
+        |own| {
+            own.call(private).return_();
+        },
+        |_| {},
+    );
     if let Some((escape, _)) = value {
         body.local_get(args[3]).call(escape);
     }
@@ -243,20 +255,9 @@ fn copy_out_helper(
         module.locals.add(ValType::I32),
         module.locals.add(ValType::I32),
     );
-    let within = |body: &mut walrus::InstrSeqBuilder, start| {
-        body.local_get(start)
-            .global_get(sp)
-            .binop(BinaryOp::I32GeU)
-            .local_get(start)
-            .local_get(len)
-            .binop(BinaryOp::I32Add)
-            .global_get(top)
-            .binop(BinaryOp::I32LeU)
-            .binop(BinaryOp::I32And);
-    };
     let mut body = b.func_body();
-    within(&mut body, src);
-    within(&mut body, dst);
+    within_stack(&mut body, sp, top, src, len);
+    within_stack(&mut body, sp, top, dst, len);
     body.unop(UnaryOp::I32Eqz)
         .binop(BinaryOp::I32And)
         .local_get(len)

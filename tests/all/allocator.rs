@@ -1,19 +1,12 @@
 //! The allocator (wasi-libc's dlmalloc) is no source of scheduling points
 //! but for its lock word and the block `free` gives back.
 
-use interlace_wasm::{OpKind, RunConfig};
+use interlace_wasm::OpKind;
 
 #[test]
 fn only_the_allocators_lock_word_and_freed_blocks_are_points() {
     let p = crate::guests::load_guest("atomic_counter");
-    let e = interlace_wasm::run(
-        &p,
-        &RunConfig {
-            trace: true,
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
+    let e = crate::runtime::traced(&p);
     assert_eq!(e.exit_code, Some(0), "{:?}", e.failure);
     let trace = e.trace.unwrap();
     let sites = p.sites();

@@ -24,8 +24,8 @@ fn outcomes(execs: &[Execution]) -> BTreeSet<i32> {
     execs.iter().map(|e| e.exit_code.expect("exited")).collect()
 }
 
-/// One round-robin run with its trace.
-fn traced(p: &Program) -> Execution {
+/// One round-robin run with its trace (shared with other test modules).
+pub fn traced(p: &Program) -> Execution {
     interlace_wasm::run(
         p,
         &RunConfig {

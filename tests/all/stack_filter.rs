@@ -31,15 +31,7 @@ fn stack_guest(body: &str) -> Vec<u8> {
 
 /// The addresses main wrote at scheduling points, in order.
 fn main_writes(wasm: &[u8]) -> Vec<u64> {
-    let p = program(wasm);
-    let e = interlace_wasm::run(
-        &p,
-        &RunConfig {
-            trace: true,
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
+    let e = crate::runtime::traced(&program(wasm));
     assert_eq!(e.exit_code, Some(0), "{:?}", e.failure);
     e.trace
         .unwrap()

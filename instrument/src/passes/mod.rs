@@ -82,26 +82,37 @@ fn unop(op: ir::UnaryOp) -> Instr {
     Instr::Unop(ir::Unop { op })
 }
 
+/// Pushes the value in `v` (of type `ty`) as an integer of its width, a
+/// float by its bits: `Some(true)` for 64 bits, `Some(false)` for 32, None
+/// (nothing pushed) for a `v128`.
+fn push_int(emit: &mut impl FnMut(Instr), v: LocalId, ty: ValType) -> Option<bool> {
+    let (wide, bits) = match ty {
+        ValType::I32 => (false, None),
+        ValType::F32 => (false, Some(ir::UnaryOp::I32ReinterpretF32)),
+        ValType::I64 => (true, None),
+        ValType::F64 => (true, Some(ir::UnaryOp::I64ReinterpretF64)),
+        _ => return None,
+    };
+    emit(local_get(v));
+    if let Some(op) = bits {
+        emit(unop(op));
+    }
+    Some(wide)
+}
+
 /// Checks the value in `v` (of type `ty`) as a pointer that may leave the
-/// stack (see [`crate::stack_filter`]).
+/// stack (see [`crate::stack_filter`]); a `v128` lane by lane.
 fn escape(emit: &mut impl FnMut(Instr), f: &StackFilter, v: LocalId, ty: ValType) {
-    match ty {
-        ValType::I32 => {
-            emit(local_get(v));
-            emit(call(f.escape32));
-        }
-        ValType::I64 => {
-            emit(local_get(v));
-            emit(call(f.escape64));
-        }
-        ValType::V128 => {
+    match push_int(emit, v, ty) {
+        Some(wide) => emit(call(if wide { f.escape64 } else { f.escape32 })),
+        None if ty == ValType::V128 => {
             for idx in 0..2 {
                 emit(local_get(v));
                 emit(unop(ir::UnaryOp::I64x2ExtractLane { idx }));
                 emit(call(f.escape64));
             }
         }
-        _ => {}
+        None => {}
     }
 }
 
@@ -343,12 +354,12 @@ impl Rewriter<'_, '_, '_> {
                         emit(local_set(l));
                     }
                     let filter = self.hooks.stack;
-                    if let (Some(f), true) = (filter, atomic) {
+                    if let (Some(f), true, Some(&v), Some(&ty)) =
+                        (filter, atomic, saved.last(), above.last())
+                    {
                         // A pointer into the stack published by an atomic
                         // (a node pushed with a compare-exchange, say).
-                        if let Some(&v) = saved.last() {
-                            escape(&mut emit, &f, v, *above.last().unwrap_or(&ValType::I32));
-                        }
+                        escape(&mut emit, &f, v, ty);
                     }
                     emit(local_tee(addr));
                     emit(i32_const(id));
@@ -360,28 +371,11 @@ impl Rewriter<'_, '_, '_> {
                         emit(i32_const(end));
                         let helper = match (kind, above.first()) {
                             (AccessKind::Write, Some(&ty)) if size >= 4 => {
-                                let v = saved[0];
-                                match ty {
-                                    ValType::I32 => {
-                                        emit(local_get(v));
-                                        f.store32
-                                    }
-                                    ValType::F32 => {
-                                        emit(local_get(v));
-                                        emit(unop(ir::UnaryOp::I32ReinterpretF32));
-                                        f.store32
-                                    }
-                                    ValType::I64 => {
-                                        emit(local_get(v));
-                                        f.store64
-                                    }
-                                    ValType::F64 => {
-                                        emit(local_get(v));
-                                        emit(unop(ir::UnaryOp::I64ReinterpretF64));
-                                        f.store64
-                                    }
-                                    _ => {
-                                        escape(&mut emit, &f, v, ty);
+                                match push_int(&mut emit, saved[0], ty) {
+                                    Some(true) => f.store64,
+                                    Some(false) => f.store32,
+                                    None => {
+                                        escape(&mut emit, &f, saved[0], ty);
                                         f.plain
                                     }
                                 }
