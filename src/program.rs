@@ -21,9 +21,18 @@ pub struct Program {
     /// Per site: [`ALLOCATOR_SITE`] and [`JOIN_SITE`] bits, looked up once
     /// per step.
     pub(crate) site_flags: Arc<[u8]>,
+    /// Tells programs apart (a recycled memory belongs to one, see
+    /// `runtime::recycle`).
+    pub(crate) id: u64,
+    /// The module's memory size is the host's (see
+    /// `abi::VIRTUAL_MEMORY_EXPORT`), so executions may reuse a memory.
+    pub(crate) virtual_memory: bool,
     sha256: String,
     name: String,
 }
+
+/// The next [`Program::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Source path fragments of memory allocators.
 /// `sbrk.c`: the allocator's `memory.grow` is the allocator's business too.
@@ -161,7 +170,10 @@ impl Program {
         hooks::add_to_linker(&mut linker).map_err(engine_error)?;
         wasi::add_to_linker(&mut linker, &preview1).map_err(engine_error)?;
         start_epoch_ticker(&engine);
+        let virtual_memory = exports.contains(&abi::VIRTUAL_MEMORY_EXPORT);
         Ok(Program {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            virtual_memory,
             engine,
             module,
             linker,

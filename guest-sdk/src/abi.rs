@@ -153,6 +153,25 @@ pub const STACK_TOP_EXPORT: &str = "__interlace_stack_top";
 pub const PRIVATE_SPENT: &str = "private_spent";
 /// Own-stack accesses a thread makes between two [`PRIVATE_SPENT`] calls.
 pub const PRIVATE_CHUNK: i32 = 1 << 16;
+/// `memory_size() -> i32`: replaces `memory.size` on the shared memory.
+/// The host keeps the memory's size itself, so that it can hand the next
+/// execution the same memory, zeroed and at its initial size again, instead
+/// of a fresh mapping (see [`VIRTUAL_MEMORY_EXPORT`]).
+pub const MEMORY_SIZE: &str = "memory_size";
+/// `memory_grow(pages: i32) -> i32`: replaces `memory.grow` on the shared
+/// memory (the same result: the old size in pages, or -1).
+pub const MEMORY_GROW: &str = "memory_grow";
+/// `memory_bounds(end: i64) -> i32`: a bulk operation reaches byte `end`
+/// (exclusive) of the shared memory: traps as wasm does when that is past
+/// the memory's size, and returns the size in bytes otherwise (the caller
+/// keeps it to check the next one without a host call).
+pub const MEMORY_BOUNDS: &str = "memory_bounds";
+/// Exported by the instrumenter once every `memory.size`, `memory.grow`,
+/// `memory.fill`, `memory.copy` and `memory.init` on the shared memory asks
+/// the host ([`MEMORY_SIZE`], [`MEMORY_GROW`], [`MEMORY_BOUNDS`]): the
+/// module sees the size the host says, not the mapping's, so the host may
+/// reuse one memory for many executions.
+pub const VIRTUAL_MEMORY_EXPORT: &str = "__interlace_virtual_memory";
 /// Name under which the instrumenter exports `__wasm_init_tls`, so the host
 /// can give a lightweight thread its own thread-local storage.
 pub const INIT_TLS_EXPORT: &str = "__interlace_init_tls";

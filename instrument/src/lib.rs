@@ -27,6 +27,7 @@ mod hooks;
 mod passes;
 mod stack_filter;
 mod thread_setup;
+mod virtual_memory;
 
 pub use error::Error;
 pub use interlace_guest_sdk::abi::{AccessKind, Granularity, SiteTable};
@@ -286,6 +287,7 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
         stack_filter::track_thread_start(&mut module, filter);
     }
     thread_setup::export(&mut module, init_tls);
+    virtual_memory::virtualise(&mut module, shared);
     module.customs.add(walrus::RawCustomSection {
         name: abi::SITES_SECTION.to_string(),
         data: table.encode(),

@@ -122,6 +122,26 @@ fn bulk_operations_and_grow() {
 }
 
 #[test]
+fn the_memory_size_is_the_hosts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let input = wat::parse_file(dir.join("bulk.wat")).unwrap();
+    for granularity in [Granularity::All, Granularity::AtomicsOnly] {
+        let out = instrument(&input, &Config { granularity }).unwrap();
+        let text = wasmprinter::print_bytes(&out.wasm).unwrap();
+        // No size or growth but the host's; each bulk instruction is left
+        // once, in its checked helper.
+        assert!(!text.contains("memory.size") && !text.contains("memory.grow"));
+        for bulk in ["memory.init", "memory.copy", "memory.fill"] {
+            assert_eq!(text.matches(bulk).count(), 1, "{bulk} in {granularity:?}");
+        }
+        for import in ["memory_size", "memory_grow", "memory_bounds"] {
+            assert!(text.contains(&format!("\"interlace\" \"{import}\"")));
+        }
+        assert!(text.contains("(export \"__interlace_virtual_memory\""));
+    }
+}
+
+#[test]
 fn errors_say_what_is_wrong() {
     let plain = wat::parse_str(r#"(module (memory 1) (func (export "_start")))"#).unwrap();
     let e = instrument(&plain, &Config::default())

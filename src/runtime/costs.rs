@@ -1,5 +1,5 @@
-//! What an execution pays before its guest runs: a fresh shared memory and
-//! one instance per thread. Measured apart so that `cargo bench --bench
+//! What an execution pays before its guest runs: a shared memory (fresh,
+//! or the last execution's cleared) and one instance per thread. Measured apart so that `cargo bench --bench
 //! speed` can break an execution's cost down (memory, instantiation, host
 //! bookkeeping, guest code) and show which one a change moved.
 
@@ -24,6 +24,13 @@ pub struct SetupCosts {
     /// imports (instantiation runs the module's start function, wasi-libc's
     /// `__wasm_init_memory`), and their drop.
     pub instance: Duration,
+}
+
+/// Time this OS thread's executions have spent clearing their memory for
+/// the next one (a memory is reused, not mapped afresh; see the runtime's
+/// recycling): a run's share is the difference before and after.
+pub fn reset_time() -> Duration {
+    super::recycle::reset_time()
 }
 
 /// Polls a future that never parks (instantiation calls no interlace hook).
@@ -64,16 +71,35 @@ pub fn setup_costs(program: &Program, rounds: u32) -> Option<SetupCosts> {
     let page_fault = touched.saturating_sub(untouched) / (pages.max(1) as u32);
 
     let m = SharedMemory::new(&program.engine, program.memory_ty.clone()).ok()?;
-    // As an execution does: imports resolved once, then an instance per thread.
+    // As an execution does: imports resolved once, then an instance per
+    // thread, inside an execution (instantiation may call the host: the
+    // start function's bulk operations check their bounds).
     let pre = super::link(program, &m).ok()?;
+    let scheduler = Box::new(crate::scheduler::round_robin::RoundRobinScheduler::new(1));
+    let cfg = super::RunConfig::default();
+    super::state::install(super::state::ExecState::new(
+        program,
+        super::memory::GuestMemory::new(m),
+        scheduler,
+        &cfg,
+    ));
     let start = Instant::now();
+    let mut instantiated = true;
     for _ in 0..rounds {
         let mut store = super::thread_store(program, ThreadId::MAIN, 1_000_000);
-        let instance = ready(pre.instantiate_async(&mut store))?.ok()?;
-        std::hint::black_box(instance.get_global(&mut store, abi::SOLO_EXPORT));
+        match ready(pre.instantiate_async(&mut store)) {
+            Some(Ok(instance)) => {
+                std::hint::black_box(instance.get_global(&mut store, abi::SOLO_EXPORT));
+            }
+            _ => instantiated = false,
+        }
         drop(store);
     }
     let instance = start.elapsed() / rounds;
+    drop(super::state::take());
+    if !instantiated {
+        return None;
+    }
     Some(SetupCosts {
         memory,
         page_fault,

@@ -319,6 +319,25 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
             Ok(0)
         },
     )?;
+    // The memory's size is the host's (see `super::recycle`). `memory.grow`
+    // made its scheduling point just before (the instrumenter's hook).
+    linker.func_wrap(m, abi::MEMORY_SIZE, || {
+        state::with(|st| (st.memory.size() / super::memory::PAGE) as i32)
+    })?;
+    linker.func_wrap(m, abi::MEMORY_GROW, |pages: i32| {
+        state::with(|st| {
+            st.memory
+                .grow(u64::from(pages as u32))
+                .map_or(-1, |old| old as i32)
+        })
+    })?;
+    linker.func_wrap(m, abi::MEMORY_BOUNDS, |end: i64| -> wasmtime::Result<i32> {
+        let size = state::with(|st| st.memory.size());
+        if end as u64 > size {
+            return Err(wasmtime::Trap::MemoryOutOfBounds.into());
+        }
+        Ok(size as i32)
+    })?;
     linker.func_wrap(m, abi::TASK, |caller: Caller<'_, ThreadData>| {
         let tid = caller.data().tid.0 as usize;
         state::with(|st| {
@@ -494,7 +513,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
                     if op.addr % 4 != 0 {
                         return Err(trap("unaligned atomic notify"));
                     }
-                    if op.addr + 4 > st.memory.data_size() as u64 {
+                    if op.addr + 4 > st.memory.size() {
                         return Err(trap("out of bounds memory access in atomic notify"));
                     }
                     Ok(st.notify(op.addr, count as u32) as i32)

@@ -6,18 +6,94 @@
 //! and never while a host function runs. That is the whole argument for the
 //! `unsafe` below.
 
+use std::cell::UnsafeCell;
 use wasmtime::SharedMemory;
 
-fn range(mem: &SharedMemory, addr: u64, len: u64) -> Option<(usize, usize)> {
+/// Bytes in a wasm page.
+pub(crate) const PAGE: u64 = 1 << 16;
+
+/// An execution's shared memory and its size as the guest sees it.
+///
+/// A recycled memory (see `super::recycle`) keeps the mapping a previous
+/// execution grew, but the guest sees only `bytes` of it (the instrumenter
+/// turns `memory.size` and `memory.grow` into host calls, see
+/// `abi::VIRTUAL_MEMORY_EXPORT`); the pages past `bytes` are inaccessible
+/// (`PROT_NONE`) until the guest grows into them, so a load or store there
+/// traps as in a fresh memory. The host reads and writes only below `bytes`.
+pub(crate) struct GuestMemory {
+    pub shared: SharedMemory,
+    /// The size the guest sees.
+    bytes: u64,
+    /// Where the inaccessible pages start (the mapping's size when none are).
+    closed: u64,
+}
+
+impl GuestMemory {
+    /// A memory of the size of its mapping, all of it accessible.
+    pub fn new(shared: SharedMemory) -> GuestMemory {
+        let bytes = shared.data_size() as u64;
+        GuestMemory {
+            shared,
+            bytes,
+            closed: bytes,
+        }
+    }
+
+    /// A recycled memory the guest sees at `bytes`, with the mapping
+    /// inaccessible from `closed` on.
+    pub(super) fn recycled(shared: SharedMemory, bytes: u64, closed: u64) -> GuestMemory {
+        GuestMemory {
+            shared,
+            bytes,
+            closed,
+        }
+    }
+
+    /// The size the guest sees, in bytes.
+    pub fn size(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The bytes the guest sees.
+    fn data(&self) -> &[UnsafeCell<u8>] {
+        &self.shared.data()[..self.bytes as usize]
+    }
+
+    /// `memory.grow` by `pages`: the old size in pages, or None (the
+    /// maximum, or the system refused).
+    pub fn grow(&mut self, pages: u64) -> Option<u64> {
+        let old = self.bytes / PAGE;
+        let max = self.shared.ty().maximum().unwrap_or(1 << 16);
+        let new = old.checked_add(pages).filter(|&n| n <= max)?;
+        let new_bytes = new * PAGE;
+        let mapped = self.shared.data_size() as u64;
+        if new_bytes > self.closed {
+            // Open what the guest grows into, up to the mapping's end.
+            let open_to = new_bytes.min(mapped);
+            if open_to > self.closed && !super::recycle::open(&self.shared, self.closed, open_to) {
+                return None;
+            }
+            self.closed = open_to;
+        }
+        if new_bytes > mapped {
+            self.shared.grow((new_bytes - mapped) / PAGE).ok()?;
+            self.closed = new_bytes;
+        }
+        self.bytes = new_bytes;
+        Some(old)
+    }
+}
+
+fn range(mem: &GuestMemory, addr: u64, len: u64) -> Option<(usize, usize)> {
     let end = addr.checked_add(len)?;
-    if end > mem.data_size() as u64 {
+    if end > mem.bytes {
         return None;
     }
     Some((addr as usize, end as usize))
 }
 
 /// Copies `len` bytes out of guest memory; None when out of bounds.
-pub(crate) fn read(mem: &SharedMemory, addr: u64, len: u64) -> Option<Vec<u8>> {
+pub(crate) fn read(mem: &GuestMemory, addr: u64, len: u64) -> Option<Vec<u8>> {
     let (start, end) = range(mem, addr, len)?;
     let cells = &mem.data()[start..end];
     // SAFETY: see the module docs: no guest code runs concurrently with this read.
@@ -25,7 +101,7 @@ pub(crate) fn read(mem: &SharedMemory, addr: u64, len: u64) -> Option<Vec<u8>> {
 }
 
 /// Writes `bytes` into guest memory; None when out of bounds.
-pub(crate) fn write(mem: &SharedMemory, addr: u64, bytes: &[u8]) -> Option<()> {
+pub(crate) fn write(mem: &GuestMemory, addr: u64, bytes: &[u8]) -> Option<()> {
     let (start, end) = range(mem, addr, bytes.len() as u64)?;
     let cells = &mem.data()[start..end];
     for (c, b) in cells.iter().zip(bytes) {
@@ -37,7 +113,7 @@ pub(crate) fn write(mem: &SharedMemory, addr: u64, bytes: &[u8]) -> Option<()> {
 
 /// Reads a little-endian unsigned integer of `size` (1..=8) bytes.
 /// No allocation: the scheduler calls it at steps.
-pub(crate) fn read_uint(mem: &SharedMemory, addr: u64, size: u64) -> Option<u64> {
+pub(crate) fn read_uint(mem: &GuestMemory, addr: u64, size: u64) -> Option<u64> {
     // One `data()` (it takes the memory's lock to read its size), not two.
     let data = mem.data();
     let end = addr.checked_add(size.min(8))?;
@@ -50,14 +126,14 @@ pub(crate) fn read_uint(mem: &SharedMemory, addr: u64, size: u64) -> Option<u64>
     Some(u64::from_le_bytes(buf))
 }
 
-pub(crate) fn read_u32(mem: &SharedMemory, addr: u64) -> Option<u32> {
+pub(crate) fn read_u32(mem: &GuestMemory, addr: u64) -> Option<u32> {
     read_uint(mem, addr, 4).map(|v| v as u32)
 }
 
-pub(crate) fn write_u32(mem: &SharedMemory, addr: u64, v: u32) -> Option<()> {
+pub(crate) fn write_u32(mem: &GuestMemory, addr: u64, v: u32) -> Option<()> {
     write(mem, addr, &v.to_le_bytes())
 }
 
-pub(crate) fn write_u64(mem: &SharedMemory, addr: u64, v: u64) -> Option<()> {
+pub(crate) fn write_u64(mem: &GuestMemory, addr: u64, v: u64) -> Option<()> {
     write(mem, addr, &v.to_le_bytes())
 }

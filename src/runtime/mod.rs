@@ -10,6 +10,7 @@ mod memory;
 mod models;
 mod park;
 pub mod races;
+mod recycle;
 pub(crate) mod stacks;
 pub(crate) mod state;
 pub(crate) mod wasi;
@@ -20,13 +21,10 @@ use crate::outcome::{failure_of, End, Execution};
 use crate::program::{Program, EPOCH_TICK};
 use crate::scheduler::{Finish, FinishKind, Scheduler};
 use interlace_guest_sdk::abi;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use state::{Entry, ExecState};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use wasmtime::{InstancePre, SharedMemory, Store, Trap, Val};
 
@@ -230,59 +228,26 @@ pub fn execute(
     cfg: &RunConfig,
 ) -> (Result<Execution>, Box<dyn Scheduler>) {
     let engine_err = |e: wasmtime::Error| Error::new(ErrorKind::Engine, format!("wasmtime: {e}"));
-    let memory = match SharedMemory::new(&program.engine, program.memory_ty.clone()) {
-        Ok(m) => m,
-        Err(e) => return (Err(engine_err(e)), scheduler),
+    // The last execution's memory, zeroed, or a fresh one (see `recycle`).
+    let (memory, pre) = match recycle::take(program) {
+        Some(spare) => spare,
+        None => {
+            let memory = match SharedMemory::new(&program.engine, program.memory_ty.clone()) {
+                Ok(m) => m,
+                Err(e) => return (Err(engine_err(e)), scheduler),
+            };
+            match link(program, &memory) {
+                Ok(pre) => (memory::GuestMemory::new(memory), Rc::new(pre)),
+                Err(e) => return (Err(engine_err(e)), scheduler),
+            }
+        }
     };
     let ticks = (cfg.timeout_secs * 1000)
         .div_ceil(EPOCH_TICK.as_millis() as u64)
         .max(1);
     let new_store = |tid: ThreadId| thread_store(program, tid, ticks);
-    let pre = match link(program, &memory) {
-        Ok(pre) => Rc::new(pre),
-        Err(e) => return (Err(engine_err(e)), scheduler),
-    };
     let main_entry: Rc<str> = Rc::from(cfg.entry.as_str());
-    let mut args = vec![program.name().to_string()];
-    args.extend(cfg.args.iter().cloned());
-    let choose_always = scheduler.choose_always();
-    state::install(ExecState {
-        sites: Arc::clone(&program.sites),
-        site_flags: Arc::clone(&program.site_flags),
-        memory,
-        threads: vec![],
-        runnable: vec![],
-        pending: vec![],
-        waiters: vec![],
-        current: ThreadId::MAIN,
-        steps: 0,
-        max_steps: cfg.max_steps,
-        end: None,
-        scheduler,
-        choose_always,
-        decisions: vec![],
-        trace: cfg.trace.then(Vec::new),
-        clock_ns: 0,
-        rng: ChaCha8Rng::seed_from_u64(cfg.guest_seed),
-        stdout: vec![],
-        stderr: vec![],
-        args: Arc::new(args),
-        env: Arc::new(cfg.env.clone()),
-        max_threads: cfg.max_threads,
-        markers: vec![],
-        thread_names: vec![],
-        parents: vec![],
-        executors: vec![],
-        locking: 0,
-        barriers: vec![],
-        fair: Default::default(),
-        fair_runnable: vec![],
-        solo_granted: 0,
-        private_accesses: 0,
-        blocks: Default::default(),
-        races: cfg.races.then(races::RaceDetector::default),
-        value_after: None,
-    });
+    state::install(ExecState::new(program, memory, scheduler, cfg));
     // Main's first step, `start`, is a scheduling point like any other.
     state::with(|st| {
         st.add_thread(Entry::Main);
@@ -369,6 +334,7 @@ pub fn execute(
     };
     let divergence = st.scheduler.finish_execution(&finish);
     let places = places_of(&end, &st);
+    recycle::give_back(program, st.memory, pre);
     let scheduler = st.scheduler;
     match end {
         End::HostError(m) => return (Err(Error::new(ErrorKind::Engine, m)), scheduler),

@@ -9,10 +9,10 @@ use crate::outcome::End;
 use crate::scheduler::{Choice, Scheduler};
 use crate::trace::Step;
 use interlace_guest_sdk::abi::{self, AccessKind, SiteTable};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
 use std::sync::Arc;
-use wasmtime::SharedMemory;
 
 /// Where a thread is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub(crate) struct ExecState {
     pub value_after: Option<usize>,
     /// The data-race detector, with `--races`.
     pub races: Option<super::races::RaceDetector>,
-    pub memory: SharedMemory,
+    pub memory: super::memory::GuestMemory,
     pub threads: Vec<Thread>,
     /// Threads the scheduler may pick, ascending.
     pub runnable: Vec<ThreadId>,
@@ -159,6 +159,57 @@ pub(crate) fn take() -> ExecState {
             .take()
             .expect("no interlace execution on this thread")
     })
+}
+
+impl ExecState {
+    /// The state of an execution of `program` before its first step.
+    pub(crate) fn new(
+        program: &crate::program::Program,
+        memory: super::memory::GuestMemory,
+        scheduler: Box<dyn Scheduler>,
+        cfg: &super::RunConfig,
+    ) -> ExecState {
+        let mut args = vec![program.name().to_string()];
+        args.extend(cfg.args.iter().cloned());
+        let choose_always = scheduler.choose_always();
+        ExecState {
+            sites: Arc::clone(&program.sites),
+            site_flags: Arc::clone(&program.site_flags),
+            memory,
+            threads: vec![],
+            runnable: vec![],
+            pending: vec![],
+            waiters: vec![],
+            current: ThreadId::MAIN,
+            steps: 0,
+            max_steps: cfg.max_steps,
+            end: None,
+            scheduler,
+            choose_always,
+            decisions: vec![],
+            trace: cfg.trace.then(Vec::new),
+            clock_ns: 0,
+            rng: ChaCha8Rng::seed_from_u64(cfg.guest_seed),
+            stdout: vec![],
+            stderr: vec![],
+            args: Arc::new(args),
+            env: Arc::new(cfg.env.clone()),
+            max_threads: cfg.max_threads,
+            markers: vec![],
+            thread_names: vec![],
+            parents: vec![],
+            executors: vec![],
+            locking: 0,
+            barriers: vec![],
+            fair: Default::default(),
+            fair_runnable: vec![],
+            solo_granted: 0,
+            private_accesses: 0,
+            blocks: Default::default(),
+            races: cfg.races.then(super::races::RaceDetector::default),
+            value_after: None,
+        }
+    }
 }
 
 impl ExecState {

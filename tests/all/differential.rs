@@ -4,7 +4,8 @@
 //! interlace-wasm (both granularities; the main thread alone, where the
 //! guest skips the host, and with a second thread, where every access goes
 //! to the host), must agree on the result, the memory and whether and how
-//! they trap.
+//! they trap. Each instrumented guest runs twice, the second time on the
+//! first run's memory recycled.
 //!
 //! `cargo test` runs [`CASES`] seeds; `INTERLACE_FUZZ_CASES=N` (and
 //! `INTERLACE_FUZZ_FROM=K`) run more, for a longer search.
@@ -411,12 +412,24 @@ fn instrumented(wasm: &[u8], granularity: Granularity) -> Result<Outcome, String
     let rewritten = instrument(wasm, &Config { granularity })
         .map_err(|e| format!("instrumenting failed: {e}"))?;
     let p = Program::new(&rewritten.wasm, "fuzz").map_err(|e| format!("loading failed: {e}"))?;
-    let e = interlace_wasm::run(&p, &RunConfig::default()).map_err(|e| format!("{e}"))?;
-    match e.failure {
-        None => Ok(Outcome::Output(e.stdout)),
-        Some(f) if f.kind == FailureKind::Trap => Ok(Outcome::Trap(trap_category(&f.message))),
-        Some(f) => Err(format!("{:?}: {}", f.kind, f.message)),
+    // Twice: the second run gets the first one's memory back, zeroed (see
+    // the runtime's recycling), and must not tell the difference.
+    let mut outcomes = vec![];
+    for _ in 0..2 {
+        let e = interlace_wasm::run(&p, &RunConfig::default()).map_err(|e| format!("{e}"))?;
+        outcomes.push(match e.failure {
+            None => Outcome::Output(e.stdout),
+            Some(f) if f.kind == FailureKind::Trap => Outcome::Trap(trap_category(&f.message)),
+            Some(f) => return Err(format!("{:?}: {}", f.kind, f.message)),
+        });
     }
+    if outcomes[0] != outcomes[1] {
+        return Err(format!(
+            "a fresh memory gave {:?}, the recycled one {:?}",
+            outcomes[0], outcomes[1]
+        ));
+    }
+    Ok(outcomes.remove(0))
 }
 
 /// What the compared runs did, for the report.

@@ -20,6 +20,7 @@ mod minimise;
 mod pct;
 mod pos;
 mod races;
+mod recycled_memory;
 mod replay;
 mod runtime;
 mod schedules;
