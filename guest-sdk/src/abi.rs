@@ -164,7 +164,8 @@ pub const MEMORY_GROW: &str = "memory_grow";
 /// `memory_bounds(end: i64) -> i32`: a bulk operation reaches byte `end`
 /// (exclusive) of the shared memory: traps as wasm does when that is past
 /// the memory's size, and returns the size in bytes otherwise (the caller
-/// keeps it to check the next one without a host call).
+/// keeps it to check the next one without a host call; a 4 GiB memory's
+/// size wraps to 0, and every check then asks the host).
 pub const MEMORY_BOUNDS: &str = "memory_bounds";
 /// Exported by the instrumenter once every `memory.size`, `memory.grow`,
 /// `memory.fill`, `memory.copy` and `memory.init` on the shared memory asks

@@ -17,11 +17,11 @@ use interlace_guest_sdk::abi;
 use walrus::ir::{self, BinaryOp, Instr, UnaryOp, Value};
 use walrus::{FunctionBuilder, FunctionId, GlobalId, MemoryId, Module, ValType};
 
-/// Rewrites `module`'s uses of `shared` (see the module docs). Returns false,
-/// changing nothing, when the memory is 64-bit (not a wasm32 program).
-pub(crate) fn virtualise(module: &mut Module, shared: MemoryId) -> bool {
+/// Rewrites `module`'s uses of `shared` (see the module docs). A 64-bit
+/// memory (not a wasm32 program) is left alone, unmarked.
+pub(crate) fn virtualise(module: &mut Module, shared: MemoryId) {
     if module.memories.get(shared).memory64 {
-        return false;
+        return;
     }
     let targets: Vec<FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
     // What the module does with the memory: imports only for that.
@@ -87,7 +87,6 @@ pub(crate) fn virtualise(module: &mut Module, shared: MemoryId) -> bool {
             .globals
             .add_local(I32, false, false, walrus::ConstExpr::Value(Value::I32(1)));
     module.exports.add(abi::VIRTUAL_MEMORY_EXPORT, marker);
-    true
 }
 
 fn uses(instr: &Instr, shared: MemoryId) -> bool {

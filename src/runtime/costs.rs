@@ -79,7 +79,7 @@ pub fn setup_costs(program: &Program, rounds: u32) -> Option<SetupCosts> {
     let cfg = super::RunConfig::default();
     super::state::install(super::state::ExecState::new(
         program,
-        super::memory::GuestMemory::new(m),
+        super::memory::GuestMemory::new(m, program.virtual_memory),
         scheduler,
         &cfg,
     ));

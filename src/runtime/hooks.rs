@@ -319,8 +319,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
             Ok(0)
         },
     )?;
-    // The memory's size is the host's (see `super::recycle`). `memory.grow`
-    // made its scheduling point just before (the instrumenter's hook).
+    // The memory's size is the host's (see `super::recycle`). In an
+    // instrumented function `memory.grow` made its scheduling point just
+    // before (the instrumenter's hook).
     linker.func_wrap(m, abi::MEMORY_SIZE, || {
         state::with(|st| (st.memory.size() / super::memory::PAGE) as i32)
     })?;

@@ -19,74 +19,107 @@ pub(crate) const PAGE: u64 = 1 << 16;
 /// turns `memory.size` and `memory.grow` into host calls, see
 /// `abi::VIRTUAL_MEMORY_EXPORT`); the pages past `bytes` are inaccessible
 /// (`PROT_NONE`) until the guest grows into them, so a load or store there
-/// traps as in a fresh memory. The host reads and writes only below `bytes`.
+/// traps as in a fresh memory. The host reads and writes only below the
+/// guest's size. A module whose size is not the host's (uninstrumented, or
+/// instrumented by an older version) grows the memory itself: its size is
+/// the mapping's.
 pub(crate) struct GuestMemory {
     pub shared: SharedMemory,
-    /// The size the guest sees.
-    bytes: u64,
+    /// The size the guest sees, when the host keeps it.
+    bytes: Option<u64>,
     /// Where the inaccessible pages start (the mapping's size when none are).
     closed: u64,
+    /// Pages past the guest's size may be open (a failed grow could not
+    /// close them again): the memory must not be reused.
+    spoilt: bool,
+    /// The initial pages are locked in RAM (see `super::recycle`).
+    pub(super) locked: bool,
 }
 
 impl GuestMemory {
-    /// A memory of the size of its mapping, all of it accessible.
-    pub fn new(shared: SharedMemory) -> GuestMemory {
+    /// A fresh memory, all of it accessible; `virtual_size`: the guest's
+    /// size is the host's (see the type's docs).
+    pub fn new(shared: SharedMemory, virtual_size: bool) -> GuestMemory {
         let bytes = shared.data_size() as u64;
         GuestMemory {
             shared,
-            bytes,
+            bytes: virtual_size.then_some(bytes),
             closed: bytes,
+            spoilt: false,
+            locked: false,
         }
     }
 
     /// A recycled memory the guest sees at `bytes`, with the mapping
-    /// inaccessible from `closed` on.
-    pub(super) fn recycled(shared: SharedMemory, bytes: u64, closed: u64) -> GuestMemory {
+    /// inaccessible from there on.
+    pub(super) fn recycled(shared: SharedMemory, bytes: u64, locked: bool) -> GuestMemory {
         GuestMemory {
             shared,
-            bytes,
-            closed,
+            bytes: Some(bytes),
+            closed: bytes,
+            spoilt: false,
+            locked,
         }
     }
 
     /// The size the guest sees, in bytes.
     pub fn size(&self) -> u64 {
-        self.bytes
+        self.bytes.unwrap_or_else(|| self.shared.data_size() as u64)
+    }
+
+    /// Where the inaccessible pages start: every page below may have been
+    /// written.
+    pub(super) fn closed(&self) -> u64 {
+        self.closed
+    }
+
+    /// Whether the memory may be reused (see `spoilt`).
+    pub(super) fn reusable(&self) -> bool {
+        self.bytes.is_some() && !self.spoilt
     }
 
     /// The bytes the guest sees.
     fn data(&self) -> &[UnsafeCell<u8>] {
-        &self.shared.data()[..self.bytes as usize]
+        let data = self.shared.data();
+        match self.bytes {
+            Some(b) => &data[..b as usize],
+            None => data,
+        }
     }
 
     /// `memory.grow` by `pages`: the old size in pages, or None (the
-    /// maximum, or the system refused).
+    /// maximum, or the system refused). Nothing changes when it fails.
     pub fn grow(&mut self, pages: u64) -> Option<u64> {
-        let old = self.bytes / PAGE;
+        let Some(bytes) = self.bytes else {
+            return self.shared.grow(pages).ok();
+        };
+        let old = bytes / PAGE;
         let max = self.shared.ty().maximum().unwrap_or(1 << 16);
         let new = old.checked_add(pages).filter(|&n| n <= max)?;
         let new_bytes = new * PAGE;
         let mapped = self.shared.data_size() as u64;
-        if new_bytes > self.closed {
-            // Open what the guest grows into, up to the mapping's end.
-            let open_to = new_bytes.min(mapped);
-            if open_to > self.closed && !super::recycle::open(&self.shared, self.closed, open_to) {
-                return None;
+        // Open what the guest grows into, up to the mapping's end; then
+        // grow the mapping for the rest (wasmtime opens that part).
+        let open_to = new_bytes.min(mapped);
+        let opens = open_to > self.closed;
+        if opens && !super::recycle::protect(&self.shared, self.closed, open_to, true) {
+            return None;
+        }
+        if new_bytes > mapped && self.shared.grow((new_bytes - mapped) / PAGE).is_err() {
+            if opens && !super::recycle::protect(&self.shared, self.closed, open_to, false) {
+                self.spoilt = true;
             }
-            self.closed = open_to;
+            return None;
         }
-        if new_bytes > mapped {
-            self.shared.grow((new_bytes - mapped) / PAGE).ok()?;
-            self.closed = new_bytes;
-        }
-        self.bytes = new_bytes;
+        self.closed = self.closed.max(new_bytes);
+        self.bytes = Some(new_bytes);
         Some(old)
     }
 }
 
 fn range(mem: &GuestMemory, addr: u64, len: u64) -> Option<(usize, usize)> {
     let end = addr.checked_add(len)?;
-    if end > mem.bytes {
+    if end > mem.size() {
         return None;
     }
     Some((addr as usize, end as usize))

@@ -237,7 +237,10 @@ pub fn execute(
                 Err(e) => return (Err(engine_err(e)), scheduler),
             };
             match link(program, &memory) {
-                Ok(pre) => (memory::GuestMemory::new(memory), Rc::new(pre)),
+                Ok(pre) => (
+                    memory::GuestMemory::new(memory, program.virtual_memory),
+                    Rc::new(pre),
+                ),
                 Err(e) => return (Err(engine_err(e)), scheduler),
             }
         }
