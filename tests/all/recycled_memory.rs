@@ -10,7 +10,28 @@ use interlace_wasm::{Program, RunConfig};
 const GUEST: &str = r#"(module
     (import "env" "memory" (memory 1 4 shared))
     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-    (func (export "wasi_thread_start") (param i32 i32))
+    (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+    ;; A spawned thread (its own instance: its own cached size) fills 8
+    ;; bytes in the page main grew (arg 1) or past the size (arg 2), then
+    ;; sets the flag at 8.
+    (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+      (if (i32.eq (local.get $arg) (i32.const 1))
+        (then (memory.fill (i32.const 65536) (i32.const 1) (i32.const 8))))
+      (if (i32.eq (local.get $arg) (i32.const 2))
+        (then (memory.fill (i32.const 131072) (i32.const 1) (i32.const 8))))
+      (i32.atomic.store (i32.const 8) (i32.const 1))
+      (drop (memory.atomic.notify (i32.const 8) (i32.const 1))))
+    (func $grow_then_spawn (param $arg i32)
+      (drop (memory.grow (i32.const 1)))
+      (drop (call $spawn (local.get $arg)))
+      (block $done (loop $l
+        (br_if $done (i32.atomic.load (i32.const 8)))
+        (drop (memory.atomic.wait32 (i32.const 8) (i32.const 0) (i64.const -1)))
+        (br $l)))
+      ;; 0 when the thread's fill landed.
+      (call $exit (i32.ne (i32.load8_u (i32.const 65543)) (i32.const 1))))
+    (func (export "thread_fill") (call $grow_then_spawn (i32.const 1)))
+    (func (export "thread_fill_past") (call $grow_then_spawn (i32.const 2)))
     (func (export "_start"))
     ;; Two more pages, written in the first page and in both new ones.
     (func (export "grow")
@@ -106,6 +127,27 @@ fn a_recycled_memory_looks_fresh_and_traps_past_its_size() {
             assert!(reset_time() > resets, "the memory was recycled");
             assert_eq!(outcome(&p, "grow"), "exit Some(0)", "grow after {entry}");
         }
+    }
+}
+
+/// A spawned thread is an instance of its own, with its own cached size:
+/// its bulk operation in the page main grew works, one past the size traps,
+/// on a fresh memory and on a recycled one. (The reference is the
+/// instrumented module in a fresh memory: uninstrumented, main's wait would
+/// block the one OS thread every guest thread runs on.)
+#[test]
+fn a_spawned_threads_bulk_operations_see_the_size_main_grew_to() {
+    for (entry, want) in [
+        ("thread_fill", "exit Some(0)"),
+        ("thread_fill_past", "out of bounds memory access"),
+    ] {
+        let fresh = outcome(&program(Granularity::All), entry);
+        assert!(fresh.contains(want), "{entry} fresh: {fresh}");
+        let p = program(Granularity::All);
+        for before in ["grow", "thread_fill", "grow"] {
+            outcome(&p, before);
+        }
+        assert_eq!(outcome(&p, entry), fresh, "{entry} recycled");
     }
 }
 
