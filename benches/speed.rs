@@ -193,11 +193,13 @@ fn main() {
     for (name, p) in breakdown {
         let faults_before = page_faults();
         let resets_before = reset_time();
-        let r = run_all(
-            &p,
-            Box::new(RandomScheduler::new(1, 500)),
-            &RunConfig::default(),
-        );
+        // As `explore` runs the random strategy: plain library accesses
+        // are no points (see RunConfig::library_points).
+        let sampling = RunConfig {
+            library_points: Some(false),
+            ..RunConfig::default()
+        };
+        let r = run_all(&p, Box::new(RandomScheduler::new(1, 500)), &sampling);
         assert_eq!(r.failed, 0, "{name} is correct");
         let (n, steps, threads, t) = (r.executions, r.steps, r.threads, r.elapsed);
         let faults = (page_faults() - faults_before) as f64 / n as f64;

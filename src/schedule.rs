@@ -44,6 +44,11 @@ pub struct ScheduleFile {
     /// Whether data races were failures (`--races`).
     #[serde(default)]
     pub races: bool,
+    /// Whether plain library accesses were scheduling points (see
+    /// [`RunConfig::library_points`]); a replay takes the same points.
+    /// Absent in files written before it existed, which had them.
+    #[serde(default = "yes")]
+    pub library_points: bool,
     /// The module file explored (absolute, as the tool saw it), so that
     /// `cargo interlace replay FILE` needs nothing else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +64,10 @@ pub struct ScheduleFile {
     /// `"0*12 1*3 0"` (thread 0 twelve times, thread 1 three times, thread 0 once).
     #[serde(serialize_with = "rle_out", deserialize_with = "rle_in")]
     pub decisions: Vec<ThreadId>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_entry() -> String {
@@ -139,6 +148,7 @@ impl ScheduleFile {
             args: cfg.args.clone(),
             env: cfg.env.clone(),
             races: cfg.races,
+            library_points: cfg.library_points.unwrap_or(true),
             module: None,
             test: None,
             failure: execution.failure.clone(),
@@ -211,6 +221,7 @@ impl ScheduleFile {
             env: self.env.clone(),
             entry: self.entry.clone(),
             races: self.races || base.races,
+            library_points: Some(self.library_points),
             trace: true,
             ..base.clone()
         }

@@ -153,6 +153,14 @@ pub const STACK_TOP_EXPORT: &str = "__interlace_stack_top";
 pub const PRIVATE_SPENT: &str = "private_spent";
 /// Own-stack accesses a thread makes between two [`PRIVATE_SPENT`] calls.
 pub const PRIVATE_CHUNK: i32 = 1 << 16;
+/// Global the instrumenter exports (mutable `i32`, initially 1): while the
+/// host sets it to 0 in an instance, a plain (non-atomic) load or store in
+/// library code (std, wasi-libc: told by the line table) is no scheduling
+/// point; it is counted like an own-stack access ([`PRIVATE_SPENT`]), and
+/// a stored pointer into the own stack still escapes. The sampling
+/// strategies never preempt there, so they turn it off for speed; DPOR, race
+/// detection and traces of every step keep it.
+pub const LIBRARY_POINTS_EXPORT: &str = "__interlace_library_points";
 /// `memory_size() -> i32`: replaces `memory.size` on the shared memory.
 /// The host keeps the memory's size itself, so that it can hand the next
 /// execution the same memory, zeroed and at its initial size again, instead

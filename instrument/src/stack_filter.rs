@@ -42,6 +42,14 @@ pub(crate) struct StackFilter {
     pub store32: FunctionId,
     /// `(addr, site, end_offset, value)`: an `i64` store.
     pub store64: FunctionId,
+    /// The same three for a plain access in library code: no host call
+    /// either while [`abi::LIBRARY_POINTS_EXPORT`] is 0 (escapes still
+    /// checked).
+    pub library_plain: FunctionId,
+    /// See [`StackFilter::library_plain`].
+    pub library_store32: FunctionId,
+    /// See [`StackFilter::library_plain`].
+    pub library_store64: FunctionId,
     /// `(value)`: marks the stack escaped if `value` points into it.
     pub escape32: FunctionId,
     /// `(value)`: the same for both halves of an `i64`.
@@ -89,9 +97,20 @@ pub(crate) fn add(
     let private = private_helper(module, budget, spent, park);
     let escape32 = escape32_helper(module, sp, top);
     let escape64 = escape64_helper(module, escape32);
-    let plain = filter_helper(module, sp, top, private, access, None);
-    let store32 = filter_helper(module, sp, top, private, access, Some(escape32));
-    let store64 = filter_helper(module, sp, top, private, access, Some(escape64));
+    let library =
+        module
+            .globals
+            .add_local(ValType::I32, true, false, ConstExpr::Value(Value::I32(1)));
+    module.exports.add(abi::LIBRARY_POINTS_EXPORT, library);
+    let filter = |module: &mut Module, escape, library| {
+        filter_helper(module, sp, top, private, access, escape, library)
+    };
+    let plain = filter(module, None, None);
+    let store32 = filter(module, Some(escape32), None);
+    let store64 = filter(module, Some(escape64), None);
+    let library_plain = filter(module, None, Some(library));
+    let library_store32 = filter(module, Some(escape32), Some(library));
+    let library_store64 = filter(module, Some(escape64), Some(library));
     let copy_out = copy_out_helper(module, memory, sp, top, escape32);
     Some(StackFilter {
         sp,
@@ -99,6 +118,9 @@ pub(crate) fn add(
         plain,
         store32,
         store64,
+        library_plain,
+        library_store32,
+        library_store64,
         escape32,
         escape64,
         copy_out,
@@ -200,7 +222,8 @@ fn within_stack(
 }
 
 /// `fn(addr, site, end[, v]) { if sp <=u addr && addr + end <=u top {
-/// private(); return } [escape(v)] access(addr, site) }`.
+/// private(); return } [escape(v)] [if library == 0 { private(); return }]
+/// access(addr, site) }`.
 fn filter_helper(
     module: &mut Module,
     sp: GlobalId,
@@ -208,6 +231,7 @@ fn filter_helper(
     private: FunctionId,
     access: FunctionId,
     escape: Option<FunctionId>,
+    library: Option<GlobalId>,
 ) -> FunctionId {
     let value = escape.map(|e| {
         let ty = module.types.get(module.funcs.get(e).ty()).params()[0];
@@ -216,9 +240,10 @@ fn filter_helper(
     let mut params = vec![ValType::I32, ValType::I32, ValType::I32];
     params.extend(value.map(|(_, ty)| ty));
     let mut b = FunctionBuilder::new(&mut module.types, &params, &[]);
+    let prefix = if library.is_some() { "_library" } else { "" };
     b.name(match value {
-        None => "__interlace_plain".to_string(),
-        Some((_, ty)) => format!("__interlace_store_{ty}"),
+        None => format!("__interlace{prefix}_plain"),
+        Some((_, ty)) => format!("__interlace{prefix}_store_{ty}"),
     });
     let args: Vec<_> = params.iter().map(|&t| module.locals.add(t)).collect();
     let (addr, site, end) = (args[0], args[1], args[2]);
@@ -233,6 +258,15 @@ fn filter_helper(
     );
     if let Some((escape, _)) = value {
         body.local_get(args[3]).call(escape);
+    }
+    if let Some(library) = library {
+        body.global_get(library).unop(UnaryOp::I32Eqz).if_else(
+            None,
+            |skip| {
+                skip.call(private).return_();
+            },
+            |_| {},
+        );
     }
     body.local_get(addr).local_get(site).call(access);
     b.finish(args, &mut module.funcs)

@@ -149,6 +149,13 @@ pub struct RunArgs {
     /// spawn, join, wait/notify). A race is a failure of its own kind.
     #[arg(long)]
     pub races: bool,
+    /// Make every plain load and store in library code (std, wasi-libc) a
+    /// scheduling point, with any strategy. By default the sampling
+    /// strategies (portfolio, random, pct, pos), which never preempt there,
+    /// leave them out: executions are faster, and traces show the program's
+    /// steps and the library's atomics.
+    #[arg(long)]
+    pub library_points: bool,
     /// Run the module as given, without instrumenting it (for differential checks).
     #[arg(long, hide = true)]
     pub uninstrumented: bool,
@@ -236,6 +243,7 @@ impl RunArgs {
             entry: self.entry.clone(),
             races: self.races,
             max_threads: self.max_threads.max(1),
+            library_points: self.library_points.then_some(true),
             ..RunConfig::default()
         })
     }

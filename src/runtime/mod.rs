@@ -61,6 +61,12 @@ pub struct RunConfig {
     pub entry: String,
     /// Detect data races (happens-before, vector clocks); a race is a failure.
     pub races: bool,
+    /// Whether plain loads and stores in library code (std, wasi-libc) are
+    /// scheduling points (see `abi::LIBRARY_POINTS_EXPORT`). None (the
+    /// default): they are, except that exploration leaves them out for the
+    /// sampling strategies, which never preempt there. A schedule file
+    /// records what was in force, so a replay takes the same points.
+    pub library_points: Option<bool>,
 }
 
 impl Default for RunConfig {
@@ -75,6 +81,7 @@ impl Default for RunConfig {
             max_threads: DEFAULT_MAX_THREADS,
             entry: "_start".to_string(),
             races: false,
+            library_points: None,
         }
     }
 }
@@ -98,11 +105,17 @@ fn thread_future(
     mut store: Store<ThreadData>,
     entry: Entry,
     main_entry: &Rc<str>,
+    library_points: bool,
 ) -> ThreadFuture {
     let pre = pre.clone();
     let main_entry = main_entry.clone();
     Box::pin(async move {
         let instance = pre.instantiate_async(&mut store).await?;
+        if !library_points {
+            if let Some(g) = instance.get_global(&mut store, abi::LIBRARY_POINTS_EXPORT) {
+                g.set(&mut store, Val::I32(0))?;
+            }
+        }
         match entry {
             Entry::Main => {
                 // Alone until its first spawn (see abi::SOLO_EXPORT).
@@ -275,7 +288,13 @@ pub fn execute(
         if !started[i] {
             started[i] = true;
             let entry = state::with(|st| st.threads[i].entry);
-            futures[i] = Some(thread_future(&pre, new_store(cur), entry, &main_entry));
+            futures[i] = Some(thread_future(
+                &pre,
+                new_store(cur),
+                entry,
+                &main_entry,
+                cfg.library_points.unwrap_or(true),
+            ));
         }
         let Some(fut) = &mut futures[i] else {
             // Its entry point returned and it waited at its `stop`: now it stops the program.

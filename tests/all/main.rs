@@ -16,6 +16,7 @@ mod guests;
 mod html;
 mod jobs;
 mod json;
+mod library_points;
 mod minimise;
 mod pct;
 mod pos;

@@ -235,6 +235,15 @@ impl Rewriter<'_, '_, '_> {
         }
     }
 
+    /// Whether the code at `loc` is library code, as the site table will
+    /// say (see `Site::library`).
+    fn is_library(&self, loc: InstrLocId) -> bool {
+        let m = &*self.markers;
+        m.locator
+            .locate(u64::from(loc.data().wrapping_sub(m.code_start)))
+            .map_or(m.locator.has_debug_info(), |l| l.library)
+    }
+
     fn site(
         &mut self,
         kind: AccessKind,
@@ -367,20 +376,27 @@ impl Rewriter<'_, '_, '_> {
                         !atomic && matches!(kind, AccessKind::Read | AccessKind::Write)
                     });
                     if let (Some(f), Some(end)) = (filter, end) {
-                        // Own-stack accesses ask no host (see crate::stack_filter).
+                        // Own-stack accesses ask no host (see crate::stack_filter),
+                        // nor library ones when the host says so.
+                        let library = self.is_library(loc);
+                        let (plain, store32, store64) = if library {
+                            (f.library_plain, f.library_store32, f.library_store64)
+                        } else {
+                            (f.plain, f.store32, f.store64)
+                        };
                         emit(i32_const(end));
                         let helper = match (kind, above.first()) {
                             (AccessKind::Write, Some(&ty)) if size >= 4 => {
                                 match push_int(&mut emit, saved[0], ty) {
-                                    Some(true) => f.store64,
-                                    Some(false) => f.store32,
+                                    Some(true) => store64,
+                                    Some(false) => store32,
                                     None => {
                                         escape(&mut emit, &f, saved[0], ty);
-                                        f.plain
+                                        plain
                                     }
                                 }
                             }
-                            _ => f.plain,
+                            _ => plain,
                         };
                         emit(call(helper));
                         emit(local_get(addr));
