@@ -114,6 +114,14 @@ impl ExploreConfig {
     /// code is reported). Executions are then about a third cheaper, and
     /// their traces show the program's steps and the library's atomics.
     fn resolved(&self) -> ExploreConfig {
+        let mut cfg = self.clone();
+        cfg.run.library_points = Some(self.library_points());
+        cfg
+    }
+
+    /// Whether the executions take plain library accesses as scheduling
+    /// points (see [`RunConfig::library_points`]).
+    pub fn library_points(&self) -> bool {
         let sampling = matches!(
             self.strategy,
             Strategy::Portfolio { .. }
@@ -121,13 +129,9 @@ impl ExploreConfig {
                 | Strategy::Pct { .. }
                 | Strategy::Pos { .. }
         );
-        let mut cfg = self.clone();
-        cfg.run.library_points = Some(
-            self.run
-                .library_points
-                .unwrap_or(!sampling || self.run.races),
-        );
-        cfg
+        self.run
+            .library_points
+            .unwrap_or(!sampling || self.run.races)
     }
 }
 

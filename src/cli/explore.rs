@@ -519,6 +519,7 @@ pub fn verdict(
 /// The budget and the shard, so that `merge` can check and add reports up.
 fn add_run_info(json: &mut serde_json::Value, cfg: &ExploreConfig, options: &ExploreOptions) {
     json["iterations"] = cfg.iterations.into();
+    json["library_points"] = cfg.library_points().into();
     json["shard"] = match options.shard {
         Some(s) => serde_json::json!({"index": s.index, "count": s.count}),
         None => serde_json::Value::Null,

@@ -83,3 +83,22 @@ fn a_schedule_file_from_before_has_library_points() {
     let replayed = cli(&dir, &["replay", m, "old.json"]);
     assert_eq!(code(&replayed), 1, "{}", stdout(&replayed));
 }
+
+#[test]
+fn the_json_report_says_which_points_were_taken() {
+    let dir = scratch("library-points-json");
+    let module = guest("atomic_counter");
+    let m = module.to_str().unwrap();
+    for (args, expected) in [
+        (&["--strategy", "pos"][..], false),
+        (&["--strategy", "pos", "--library-points"][..], true),
+        (&["--strategy", "dpor"][..], true),
+    ] {
+        let mut all = vec!["explore", m, "--json", "--iterations", "20"];
+        all.extend_from_slice(args);
+        let out = cli(&dir, &all);
+        assert_eq!(code(&out), 0, "{}", stdout(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["library_points"], expected, "{args:?}");
+    }
+}
