@@ -112,8 +112,16 @@ pub fn minimise(program: &Program, schedule: &ScheduleFile, base: &RunConfig) ->
     // A candidate that runs far longer than the failure it should reproduce
     // is spinning where a switch used to let another thread in: stop it
     // early (it does not count as failing the same way).
+    // Accesses the guest decided alone count against the bound too, each
+    // thread telling the host of them in chunks.
+    let full = cfg.clone();
+    let chunks = u64::from(original.threads) * interlace_guest_sdk::abi::PRIVATE_CHUNK as u64;
     let cfg = RunConfig {
-        max_steps: cfg.max_steps.min(original.steps.saturating_mul(2) + 10_000),
+        max_steps: cfg.max_steps.min(
+            (original.steps + original.unseen)
+                .saturating_mul(2)
+                .saturating_add(chunks + 10_000),
+        ),
         ..cfg
     };
     let mut best = original.clone();
@@ -196,9 +204,10 @@ pub fn minimise(program: &Program, schedule: &ScheduleFile, base: &RunConfig) ->
         }
         break;
     }
+    // Recorded with the bound it was found under, not the candidates'.
     let mut minimised = ScheduleFile::record(
         program,
-        &cfg,
+        &full,
         &schedule.strategy,
         schedule.seed,
         schedule.execution,

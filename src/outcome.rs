@@ -108,6 +108,10 @@ pub struct Execution {
     pub decisions: Vec<ThreadId>,
     /// Scheduling points passed.
     pub steps: u64,
+    /// Accesses the guest decided without the host (a thread's own stack,
+    /// library accesses left out), as far as it reported them (in chunks of
+    /// `abi::PRIVATE_CHUNK`): with `steps`, what `--max-steps` bounds.
+    pub unseen: u64,
     /// Threads created, main included.
     pub threads: u32,
     /// Every step, when tracing was on.

@@ -19,6 +19,11 @@ pub const ACCESS: &str = "access";
 /// knows before it runs whether it will fail: a failing compare-exchange only
 /// reads, and DPOR treats it as a read.
 pub const ACCESS_CAS: &str = "access_cas";
+/// Set in the site argument of [`ACCESS`] and [`ACCESS_CAS`] when the
+/// thread wrote memory in library code since its last access without
+/// telling the host (see [`LIBRARY_POINTS_EXPORT`]): what it reads next is
+/// no spin's re-read.
+pub const ACCESS_WROTE: i32 = i32::MIN;
 /// `bulk(dst: i32, src: i32, len: i32, site: i32) -> i32`: like [`ACCESS`] for
 /// `memory.copy` / `memory.fill` / `memory.init`, with the byte ranges.
 pub const BULK: &str = "bulk";

@@ -42,6 +42,9 @@ pub(crate) struct Hooks {
     /// The own-stack filter, when the module has a `__stack_pointer` and
     /// every access is instrumented.
     pub stack: Option<StackFilter>,
+    /// Whether the thread wrote in library code without telling the host
+    /// since its last access (see [`abi::ACCESS_WROTE`]).
+    wrote: walrus::GlobalId,
 }
 
 impl Hooks {
@@ -70,12 +73,21 @@ impl Hooks {
             budget: exported_global(module, abi::SOLO_BUDGET_EXPORT),
             steps: module.add_import_func(m, abi::SOLO_STEPS, ty).0,
         };
+        // Set by a library write the host did not see (see
+        // abi::ACCESS_WROTE), told with the next access.
+        let wrote = module.globals.add_local(
+            I32,
+            true,
+            false,
+            walrus::ConstExpr::Value(walrus::ir::Value::I32(0)),
+        );
         let access = helper(
             module,
             &[I32, I32],
             access_host,
             park,
             solo,
+            Some(wrote),
             "__interlace_access",
         );
         let access_cas = helper(
@@ -84,6 +96,7 @@ impl Hooks {
             access_cas_host,
             park,
             solo,
+            Some(wrote),
             "__interlace_access_cas",
         );
         let bulk = helper(
@@ -92,6 +105,7 @@ impl Hooks {
             bulk_host,
             park,
             solo,
+            None,
             "__interlace_bulk",
         );
         Hooks {
@@ -111,6 +125,7 @@ impl Hooks {
             freed: None,
             park,
             stack: None,
+            wrote,
         }
     }
 
@@ -157,7 +172,7 @@ impl Hooks {
     /// Adds the own-stack filter (see [`crate::stack_filter`]), when the
     /// module has a stack pointer to go by.
     pub(crate) fn add_stack_filter(&mut self, module: &mut Module, memory: walrus::MemoryId) {
-        self.stack = crate::stack_filter::add(module, memory, self.access, self.park);
+        self.stack = crate::stack_filter::add(module, memory, self.access, self.park, self.wrote);
     }
 
     /// The [`abi::FREED`] import, added once.
@@ -203,13 +218,16 @@ struct Solo {
 /// park() } return } if host(params...) { park() } }`: keeps the per-site
 /// code to one call, the async park off the common path, and the host out
 /// of the main thread's accesses before its first spawn but for one call
-/// per budget (see [`abi::SOLO_EXPORT`]).
+/// per budget (see [`abi::SOLO_EXPORT`]). With `wrote`, the site (the
+/// second parameter) goes to the host with [`abi::ACCESS_WROTE`] set when
+/// the global is, and the global is cleared.
 fn helper(
     module: &mut Module,
     params: &[ValType],
     host: FunctionId,
     park: FunctionId,
     solo: Solo,
+    wrote: Option<walrus::GlobalId>,
     name: &str,
 ) -> FunctionId {
     use walrus::ir::BinaryOp;
@@ -243,8 +261,17 @@ fn helper(
         },
         |_| {},
     );
-    for &a in &args {
+    for (i, &a) in args.iter().enumerate() {
         body.local_get(a);
+        if let (1, Some(wrote)) = (i, wrote) {
+            body.global_get(wrote)
+                .i32_const(31)
+                .binop(BinaryOp::I32Shl)
+                .binop(BinaryOp::I32Or);
+        }
+    }
+    if let Some(wrote) = wrote {
+        body.i32_const(0).global_set(wrote);
     }
     body.call(host).if_else(
         None,

@@ -42,10 +42,13 @@ pub(crate) struct StackFilter {
     pub store32: FunctionId,
     /// `(addr, site, end_offset, value)`: an `i64` store.
     pub store64: FunctionId,
-    /// The same three for a plain access in library code: no host call
-    /// either while [`abi::LIBRARY_POINTS_EXPORT`] is 0 (escapes still
-    /// checked).
+    /// The same for a plain access in library code: no host call either
+    /// while [`abi::LIBRARY_POINTS_EXPORT`] is 0 (escapes still checked; a
+    /// write sets the flag of [`abi::ACCESS_WROTE`]). A load.
     pub library_plain: FunctionId,
+    /// See [`StackFilter::library_plain`]: a store narrower than 32 bits or
+    /// of a float (`(addr, site, end_offset)`).
+    pub library_write: FunctionId,
     /// See [`StackFilter::library_plain`].
     pub library_store32: FunctionId,
     /// See [`StackFilter::library_plain`].
@@ -67,6 +70,7 @@ pub(crate) fn add(
     memory: walrus::MemoryId,
     access: FunctionId,
     park: FunctionId,
+    wrote: GlobalId,
 ) -> Option<StackFilter> {
     let sp = module
         .globals
@@ -108,9 +112,10 @@ pub(crate) fn add(
     let plain = filter(module, None, None);
     let store32 = filter(module, Some(escape32), None);
     let store64 = filter(module, Some(escape64), None);
-    let library_plain = filter(module, None, Some(library));
-    let library_store32 = filter(module, Some(escape32), Some(library));
-    let library_store64 = filter(module, Some(escape64), Some(library));
+    let library_plain = filter(module, None, Some((library, None)));
+    let library_write = filter(module, None, Some((library, Some(wrote))));
+    let library_store32 = filter(module, Some(escape32), Some((library, Some(wrote))));
+    let library_store64 = filter(module, Some(escape64), Some((library, Some(wrote))));
     let copy_out = copy_out_helper(module, memory, sp, top, escape32);
     Some(StackFilter {
         sp,
@@ -119,6 +124,7 @@ pub(crate) fn add(
         store32,
         store64,
         library_plain,
+        library_write,
         library_store32,
         library_store64,
         escape32,
@@ -222,8 +228,8 @@ fn within_stack(
 }
 
 /// `fn(addr, site, end[, v]) { if sp <=u addr && addr + end <=u top {
-/// private(); return } [escape(v)] [if library == 0 { private(); return }]
-/// access(addr, site) }`.
+/// private(); return } [escape(v)] [if library == 0 { [wrote = 1]
+/// private(); return }] access(addr, site) }`.
 fn filter_helper(
     module: &mut Module,
     sp: GlobalId,
@@ -231,7 +237,7 @@ fn filter_helper(
     private: FunctionId,
     access: FunctionId,
     escape: Option<FunctionId>,
-    library: Option<GlobalId>,
+    library: Option<(GlobalId, Option<GlobalId>)>,
 ) -> FunctionId {
     let value = escape.map(|e| {
         let ty = module.types.get(module.funcs.get(e).ty()).params()[0];
@@ -241,9 +247,10 @@ fn filter_helper(
     params.extend(value.map(|(_, ty)| ty));
     let mut b = FunctionBuilder::new(&mut module.types, &params, &[]);
     let prefix = if library.is_some() { "_library" } else { "" };
-    b.name(match value {
-        None => format!("__interlace{prefix}_plain"),
-        Some((_, ty)) => format!("__interlace{prefix}_store_{ty}"),
+    b.name(match (value, library) {
+        (None, Some((_, Some(_)))) => "__interlace_library_write".to_string(),
+        (None, _) => format!("__interlace{prefix}_plain"),
+        (Some((_, ty)), _) => format!("__interlace{prefix}_store_{ty}"),
     });
     let args: Vec<_> = params.iter().map(|&t| module.locals.add(t)).collect();
     let (addr, site, end) = (args[0], args[1], args[2]);
@@ -259,10 +266,13 @@ fn filter_helper(
     if let Some((escape, _)) = value {
         body.local_get(args[3]).call(escape);
     }
-    if let Some(library) = library {
+    if let Some((library, wrote)) = library {
         body.global_get(library).unop(UnaryOp::I32Eqz).if_else(
             None,
             |skip| {
+                if let Some(wrote) = wrote {
+                    skip.i32_const(1).global_set(wrote);
+                }
                 skip.call(private).return_();
             },
             |_| {},

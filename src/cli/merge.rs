@@ -172,7 +172,13 @@ fn merge_explore(reports: &[Value], paths: &[PathBuf]) -> Result<Value> {
     {
         let first = &reports[0];
         for (v, path) in reports.iter().zip(paths).skip(1) {
-            for key in ["module_sha256", "strategy", "seed", "iterations"] {
+            for key in [
+                "module_sha256",
+                "strategy",
+                "seed",
+                "iterations",
+                "library_points",
+            ] {
                 if v[key] != first[key] {
                     bail!(
                         "{} differs from {} in `{key}` ({} vs {}): merge only shards of one exploration",

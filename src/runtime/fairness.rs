@@ -114,6 +114,17 @@ impl Fairness {
         self.epoch += 1;
     }
 
+    /// `thread` wrote memory where the host did not see it (library code
+    /// with library points off, see `abi::ACCESS_WROTE`): as after a write
+    /// step, what it reads next is no spin's re-read.
+    pub fn wrote_unseen(&mut self, thread: ThreadId) {
+        let spin = &mut self.spin[thread.0 as usize];
+        spin.reads.clear();
+        spin.run = 0;
+        self.epoch += 1;
+        self.suspect = false;
+    }
+
     /// `thread` runs `op` now; `value` tells what a read finds in memory
     /// (asked only when the step only reads).
     pub fn step(&mut self, thread: ThreadId, op: &Op, value: impl FnOnce() -> Option<u64>) {

@@ -383,6 +383,7 @@ pub fn execute(
         stderr: st.stderr,
         decisions: st.decisions,
         steps: st.steps,
+        unseen: st.private_accesses,
         threads: st.threads.len() as u32,
         trace: st.trace,
         abandoned: end == End::Abandoned,

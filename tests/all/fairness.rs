@@ -2,7 +2,7 @@
 //! under an unfair schedule; a real livelock is still reported, with where
 //! each thread spins; a tool limit is the tool's error, not a verdict.
 
-use crate::guests::{cli, code, guest, scratch, stderr, stdout};
+use crate::guests::{cli, code, guest, guest_by_rustc, scratch, stderr, stdout};
 
 const STRATEGIES: [&[&str]; 6] = [
     &[],
@@ -57,6 +57,31 @@ fn a_spin_on_an_atomic_passes_under_every_strategy() {
 #[test]
 fn a_spin_on_a_held_lock_passes_under_every_strategy() {
     passes_under_every_strategy("fair_spin_lock");
+}
+
+#[test]
+fn threads_that_write_in_std_between_two_reads_are_no_spinners() {
+    // Their writes are inside std's sort: no scheduling points for the
+    // sampling strategies, but writes all the same (abi::ACCESS_WROTE).
+    let module = guest_by_rustc("fair_busy_workers");
+    let dir = scratch("fair-busy-workers");
+    for extra in [
+        &[][..],
+        &["--strategy", "random"],
+        &["--strategy", "pct"],
+        &["--strategy", "pos"],
+        &["--strategy", "random", "--library-points"],
+    ] {
+        let mut args = vec!["explore", module.to_str().unwrap(), "--iterations", "40"];
+        args.extend_from_slice(extra);
+        let out = cli(&dir, &args);
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(
+            code(&out),
+            0,
+            "{extra:?}: a correct program failed:\n{text}"
+        );
+    }
 }
 
 #[test]

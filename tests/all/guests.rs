@@ -55,6 +55,33 @@ const DEBUG_GUESTS: [&str; 4] = [
     "counter_markers",
 ];
 
+/// Path of the example `name` compiled by plain `rustc -O` (no line tables,
+/// opt-level 2, no dependencies): every function is library code to the
+/// tool, as std's.
+pub fn guest_by_rustc(name: &str) -> PathBuf {
+    let src = workspace().join(format!("examples/guests/src/bin/{name}.rs"));
+    let dir = workspace().join("target/guests-rustc");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}.wasm"));
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let status = Command::new(rustc)
+        .args([
+            "--target",
+            "wasm32-wasip1-threads",
+            "-O",
+            "--edition",
+            "2021",
+        ])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .env_remove("RUSTFLAGS")
+        .status()
+        .expect("rustc runs");
+    assert!(status.success(), "rustc {} failed", src.display());
+    out
+}
+
 /// Builds the package of `manifest` for wasm32-wasip1-threads (release,
 /// unless `extra` names a profile) into `target`, with the user's
 /// RUSTFLAGS out of the way.

@@ -167,3 +167,38 @@ fn same_failure_needs_the_same_places() {
     assert!(interlace_wasm::same_failure(&early, &early));
     assert!(!interlace_wasm::same_failure(&early, &late));
 }
+
+#[test]
+fn a_counterexample_after_much_unseen_library_work_minimises_and_replays() {
+    // Each worker makes over 65,536 library accesses the host never sees
+    // (no line tables: all of it is library code to the tool); they count
+    // against the candidates' step bound, which must leave room for them.
+    let dir = scratch("minimise-busy");
+    let module = crate::guests::guest_by_rustc("busy_lost_update");
+    let m = module.to_str().unwrap();
+    let out = cli(
+        &dir,
+        &[
+            "explore",
+            m,
+            "--strategy",
+            "random",
+            "--seed",
+            "1",
+            "--save",
+            "s.json",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "{text}");
+    assert!(text.contains("lost update"), "{text}");
+    // Six preemptions, one needed (the step bound of the candidates cut
+    // them all once, and the schedule saved then had their bound).
+    assert!(text.contains("minimised from 6 to 1 preemptions"), "{text}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("s.json")).unwrap()).unwrap();
+    assert_eq!(saved["max_steps"], RunConfig::default().max_steps);
+    let replayed = cli(&dir, &["replay", m, "s.json"]);
+    assert_eq!(code(&replayed), 1, "{}", stdout(&replayed));
+    assert!(stdout(&replayed).contains("lost update"));
+}

@@ -379,10 +379,12 @@ impl Rewriter<'_, '_, '_> {
                         // Own-stack accesses ask no host (see crate::stack_filter),
                         // nor library ones when the host says so.
                         let library = self.is_library(loc);
-                        let (plain, store32, store64) = if library {
-                            (f.library_plain, f.library_store32, f.library_store64)
-                        } else {
-                            (f.plain, f.store32, f.store64)
+                        let (plain, store32, store64) = match (library, kind) {
+                            (true, AccessKind::Write) => {
+                                (f.library_write, f.library_store32, f.library_store64)
+                            }
+                            (true, _) => (f.library_plain, f.library_store32, f.library_store64),
+                            (false, _) => (f.plain, f.store32, f.store64),
                         };
                         emit(i32_const(end));
                         let helper = match (kind, above.first()) {

@@ -451,7 +451,12 @@ impl TestCmd {
             Value::Null
         };
         let verdict = if report.failure.is_some() {
-            if interlace_wasm::run_without_preemption(program, &cfg.run)?
+            // With the points the exploration took.
+            let run = interlace_wasm::RunConfig {
+                library_points: Some(cfg.library_points()),
+                ..cfg.run.clone()
+            };
+            if interlace_wasm::run_without_preemption(program, &run)?
                 .failure
                 .is_some()
             {
