@@ -27,9 +27,13 @@ use interlace_guest_sdk::abi::AccessKind;
 use smallvec::SmallVec;
 
 /// Spin iterations of every runnable thread, with no change to shared state
-/// in between, after which the execution is a livelock. Above any bounded
-/// spin of a real library (std's locks spin 100 times before they sleep).
-pub const LIVELOCK_SPINS: u32 = 1_000;
+/// in between, after which the execution is a livelock. Far above any
+/// bounded spin of a real library (std's locks spin 100 times before they
+/// sleep), and above a counted loop that polls a flag and computes only in
+/// registers (which looks the same from outside: at 1,000, two threads
+/// polling a cancel flag through 5,000 iterations of arithmetic were called
+/// a livelock; `fair_counted_poll`).
+pub const LIVELOCK_SPINS: u32 = 100_000;
 
 /// Iterations (a read of a place it already read, finding the same value,
 /// no write of its own in between) after which a thread is taken to spin,
@@ -374,6 +378,25 @@ mod tests {
         assert!(f.livelock(&all).is_some());
         // A write anywhere starts the count again.
         f.step(T1, &write(3, 100), || None);
+        assert!(f.livelock(&all).is_none());
+    }
+
+    #[test]
+    fn a_write_the_host_did_not_see_ends_a_spin() {
+        let mut f = fair(2);
+        let all = [T0, T1];
+        for t in all {
+            for _ in 0..=LIVELOCK_SPINS {
+                f.step(t, &read(1, 64), || Some(0));
+            }
+        }
+        assert!(f.livelock(&all).is_some());
+        assert!(f.filter(&all, &mut vec![]), "spinners yield");
+        f.wrote_unseen(T1);
+        assert!(f.livelock(&all).is_none());
+        // T1 reads again: a first read since its write, no re-read.
+        f.step(T1, &read(1, 64), || Some(0));
+        f.step(T1, &read(1, 64), || Some(0));
         assert!(f.livelock(&all).is_none());
     }
 }

@@ -1,6 +1,6 @@
 //! Correct: two workers each check a stop flag (never raised) and then sort
-//! a vector of their own, 1,100 times (a livelock report needs 1,000 re-reads
-//! in a row). Between two reads of the flag each writes memory inside std's
+//! a vector of their own, 110,000 times (a livelock report needs 100,000
+//! re-reads in a row). Between two reads of the flag each writes memory inside std's
 //! sort, so neither spins: no strategy may call it a livelock, with library
 //! accesses scheduling points or not. (The test compiles it with plain
 //! `rustc -O`: no line tables, so all of its writes are library code to the
@@ -15,8 +15,8 @@ fn main() {
         .map(|w| {
             let stop = Arc::clone(&stop);
             thread::spawn(move || {
-                let mut v: Vec<u32> = (0..64).map(|i| (i * 7 + w) % 64).collect();
-                for _ in 0..1100 {
+                let mut v: Vec<u32> = (0..4).map(|i| (i * 3 + w) % 4).collect();
+                for _ in 0..110_000 {
                     if stop.load(Relaxed) {
                         break;
                     }
