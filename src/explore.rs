@@ -113,7 +113,7 @@ impl ExploreConfig {
     /// not set), unless data races are detected (a race between library and program
     /// code is reported). Executions are then about a third cheaper, and
     /// their traces show the program's steps and the library's atomics.
-    fn resolved(&self) -> ExploreConfig {
+    pub fn resolved(&self) -> ExploreConfig {
         let mut cfg = self.clone();
         cfg.run.library_points = Some(self.library_points());
         cfg

@@ -194,6 +194,13 @@ impl<'a> Locator<'a> {
             .collect()
     }
 
+    /// Whether the instruction located at `loc` is library code: code
+    /// without line info in a module that has some is prebuilt library code
+    /// (wasi-libc's assembly, say).
+    pub fn is_library(&self, loc: Option<&SourceLoc>) -> bool {
+        loc.map_or(self.has_debug_info(), |l| l.library)
+    }
+
     /// The location of the instruction at `offset` (code section relative).
     pub fn locate(&self, offset: u64) -> Option<SourceLoc> {
         let chain = self.chain(offset)?;

@@ -269,18 +269,16 @@ pub fn instrument(wasm: &[u8], config: &Config) -> Result<Instrumented, Error> {
     let mut files: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for site in &mut table.sites {
         site.code_offset = site.code_offset.wrapping_sub(code_start);
-        match locator.locate(u64::from(site.code_offset)) {
-            Some(loc) => {
-                let next = table.files.len() as u32;
-                site.file = *files.entry(loc.file).or_insert_with_key(|f| {
-                    table.files.push(f.clone());
-                    next
-                });
-                site.line = loc.line;
-                site.column = loc.column;
-                site.library = loc.library;
-            }
-            None => site.library = locator.has_debug_info(),
+        let loc = locator.locate(u64::from(site.code_offset));
+        site.library = locator.is_library(loc.as_ref());
+        if let Some(loc) = loc {
+            let next = table.files.len() as u32;
+            site.file = *files.entry(loc.file).or_insert_with_key(|f| {
+                table.files.push(f.clone());
+                next
+            });
+            site.line = loc.line;
+            site.column = loc.column;
         }
     }
     if let Some(filter) = &hooks.stack {

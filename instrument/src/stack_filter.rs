@@ -62,6 +62,17 @@ pub(crate) struct StackFilter {
     pub copy_out: FunctionId,
 }
 
+impl StackFilter {
+    /// The helpers of a library store: narrow or float, `i32`, `i64`.
+    pub fn library_writes(&self) -> (FunctionId, FunctionId, FunctionId) {
+        (
+            self.library_write,
+            self.library_store32,
+            self.library_store64,
+        )
+    }
+}
+
 /// Adds the filter to a module whose stack pointer is the global named
 /// `__stack_pointer` with a constant initial value; `access` is the helper
 /// that asks the host.

@@ -122,7 +122,13 @@ impl Fairness {
     /// with library points off, see `abi::ACCESS_WROTE`): as after a write
     /// step, what it reads next is no spin's re-read.
     pub fn wrote_unseen(&mut self, thread: ThreadId) {
-        let spin = &mut self.spin[thread.0 as usize];
+        self.wrote(thread.0 as usize);
+    }
+
+    /// Thread `t` changed shared state: its spin, if any, is over, and every
+    /// spin's count starts again.
+    fn wrote(&mut self, t: usize) {
+        let spin = &mut self.spin[t];
         spin.reads.clear();
         spin.run = 0;
         self.epoch += 1;
@@ -172,11 +178,7 @@ impl Fairness {
             Effect::Yield => true,
             Effect::Neutral => false,
             Effect::Change => {
-                let spin = &mut self.spin[t];
-                spin.reads.clear();
-                spin.run = 0;
-                self.epoch += 1;
-                self.suspect = false;
+                self.wrote(t);
                 matches!(op.kind, OpKind::Sleep)
             }
         };

@@ -18,11 +18,20 @@ fn explore(name: &str, extra: &[&str]) -> (i32, String) {
 }
 
 fn explore_n(name: &str, iterations: &str, extra: &[&str]) -> (i32, String) {
+    explore_module(&guest(name), name, iterations, extra)
+}
+
+/// Explores `module` (named `name` for its scratch directory).
+fn explore_module(
+    module: &std::path::Path,
+    name: &str,
+    iterations: &str,
+    extra: &[&str],
+) -> (i32, String) {
     let dir = scratch(&format!(
         "fair-{name}-{}",
         extra.join("_").replace(['-', '/'], "")
     ));
-    let module = guest(name);
     let mut args = vec![
         "explore",
         module.to_str().unwrap(),
@@ -71,7 +80,6 @@ fn threads_that_write_in_std_between_two_reads_are_no_spinners() {
     // Their writes are inside std's sort: no scheduling points for the
     // sampling strategies, but writes all the same (abi::ACCESS_WROTE).
     let module = guest_by_rustc("fair_busy_workers");
-    let dir = scratch("fair-busy-workers");
     for (extra, iterations) in [
         (&[][..], "12"),
         (&["--strategy", "random"], "8"),
@@ -79,20 +87,8 @@ fn threads_that_write_in_std_between_two_reads_are_no_spinners() {
         (&["--strategy", "pos"], "8"),
         (&["--strategy", "random", "--library-points"], "2"),
     ] {
-        let mut args = vec![
-            "explore",
-            module.to_str().unwrap(),
-            "--iterations",
-            iterations,
-        ];
-        args.extend_from_slice(extra);
-        let out = cli(&dir, &args);
-        let text = format!("{}{}", stdout(&out), stderr(&out));
-        assert_eq!(
-            code(&out),
-            0,
-            "{extra:?}: a correct program failed:\n{text}"
-        );
+        let (code, out) = explore_module(&module, "busy-workers", iterations, extra);
+        assert_eq!(code, 0, "{extra:?}: a correct program failed:\n{out}");
     }
 }
 

@@ -4,9 +4,29 @@
 //! says which points were taken, and a replay takes the same ones.
 
 use crate::guests::{cli, code, guest, scratch, stdout};
+use std::path::Path;
 
-fn schedule(dir: &std::path::Path, file: &str) -> serde_json::Value {
+fn schedule(dir: &Path, file: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
+}
+
+/// `counter_lost_update`'s lost update, found with `extra` and saved
+/// unminimised to `file` in `dir`: the schedule.
+fn lost_update(dir: &Path, file: &str, extra: &[&str]) -> serde_json::Value {
+    let module = guest("counter_lost_update");
+    let mut args = vec![
+        "explore",
+        module.to_str().unwrap(),
+        "--save",
+        file,
+        "--no-minimise",
+    ];
+    args.extend_from_slice(extra);
+    let out = cli(dir, &args);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "{extra:?}: {text}");
+    assert!(text.contains("lost update"), "{text}");
+    schedule(dir, file)
 }
 
 #[test]
@@ -15,16 +35,19 @@ fn sampling_leaves_library_accesses_out_and_replays_with_the_same_points() {
     let module = guest("counter_lost_update");
     let m = module.to_str().unwrap();
     let mut steps = vec![];
-    for (file, extra) in [("quiet.json", None), ("all.json", Some("--library-points"))] {
-        let mut args = vec!["explore", m, "--strategy", "random", "--save", file];
-        args.extend(extra);
-        args.push("--no-minimise");
-        let out = cli(&dir, &args);
-        let text = stdout(&out);
-        assert_eq!(code(&out), 1, "{text}");
-        assert!(text.contains("lost update"), "{text}");
-        let s = schedule(&dir, file);
-        assert_eq!(s["library_points"], extra.is_some(), "{file}");
+    for (file, extra) in [
+        ("quiet.json", &["--strategy", "random"][..]),
+        (
+            "all.json",
+            &["--strategy", "random", "--library-points"][..],
+        ),
+    ] {
+        let s = lost_update(&dir, file, extra);
+        assert_eq!(
+            s["library_points"],
+            extra.contains(&"--library-points"),
+            "{file}"
+        );
         steps.push(s["steps"].as_u64().unwrap());
         // The replay repeats the failure from the file alone.
         let replayed = cli(&dir, &["replay", m, file]);
@@ -44,17 +67,12 @@ fn sampling_leaves_library_accesses_out_and_replays_with_the_same_points() {
 #[test]
 fn dpor_and_race_detection_keep_library_points() {
     let dir = scratch("library-points-kept");
-    let module = guest("counter_lost_update");
-    let m = module.to_str().unwrap();
     for (file, args) in [
         ("dpor.json", &["--strategy", "dpor"][..]),
         ("races.json", &["--strategy", "random", "--races"][..]),
     ] {
-        let mut all = vec!["explore", m, "--save", file, "--no-minimise"];
-        all.extend_from_slice(args);
-        let out = cli(&dir, &all);
-        assert_eq!(code(&out), 1, "{}", stdout(&out));
-        assert_eq!(schedule(&dir, file)["library_points"], true, "{file}");
+        let s = lost_update(&dir, file, args);
+        assert_eq!(s["library_points"], true, "{file}");
     }
 }
 
@@ -62,25 +80,11 @@ fn dpor_and_race_detection_keep_library_points() {
 fn a_schedule_file_from_before_has_library_points() {
     // Files written before the field existed were recorded with them.
     let dir = scratch("library-points-old");
-    let module = guest("counter_lost_update");
-    let m = module.to_str().unwrap();
-    let out = cli(
-        &dir,
-        &[
-            "explore",
-            m,
-            "--strategy",
-            "dpor",
-            "--save",
-            "s.json",
-            "--no-minimise",
-        ],
-    );
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let mut s = schedule(&dir, "s.json");
+    let mut s = lost_update(&dir, "s.json", &["--strategy", "dpor"]);
     s.as_object_mut().unwrap().remove("library_points");
     std::fs::write(dir.join("old.json"), s.to_string()).unwrap();
-    let replayed = cli(&dir, &["replay", m, "old.json"]);
+    let module = guest("counter_lost_update");
+    let replayed = cli(&dir, &["replay", module.to_str().unwrap(), "old.json"]);
     assert_eq!(code(&replayed), 1, "{}", stdout(&replayed));
 }
 

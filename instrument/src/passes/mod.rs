@@ -239,9 +239,10 @@ impl Rewriter<'_, '_, '_> {
     /// say (see `Site::library`).
     fn is_library(&self, loc: InstrLocId) -> bool {
         let m = &*self.markers;
-        m.locator
-            .locate(u64::from(loc.data().wrapping_sub(m.code_start)))
-            .map_or(m.locator.has_debug_info(), |l| l.library)
+        let at = m
+            .locator
+            .locate(u64::from(loc.data().wrapping_sub(m.code_start)));
+        m.locator.is_library(at.as_ref())
     }
 
     fn site(
@@ -378,13 +379,10 @@ impl Rewriter<'_, '_, '_> {
                     if let (Some(f), Some(end)) = (filter, end) {
                         // Own-stack accesses ask no host (see crate::stack_filter),
                         // nor library ones when the host says so.
-                        let library = self.is_library(loc);
-                        let (plain, store32, store64) = match (library, kind) {
-                            (true, AccessKind::Write) => {
-                                (f.library_write, f.library_store32, f.library_store64)
-                            }
-                            (true, _) => (f.library_plain, f.library_store32, f.library_store64),
+                        let (plain, store32, store64) = match (self.is_library(loc), kind) {
                             (false, _) => (f.plain, f.store32, f.store64),
+                            (true, AccessKind::Write) => f.library_writes(),
+                            (true, _) => (f.library_plain, f.library_store32, f.library_store64),
                         };
                         emit(i32_const(end));
                         let helper = match (kind, above.first()) {

@@ -452,11 +452,7 @@ impl TestCmd {
         };
         let verdict = if report.failure.is_some() {
             // With the points the exploration took.
-            let run = interlace_wasm::RunConfig {
-                library_points: Some(cfg.library_points()),
-                ..cfg.run.clone()
-            };
-            if interlace_wasm::run_without_preemption(program, &run)?
+            if interlace_wasm::run_without_preemption(program, &cfg.resolved().run)?
                 .failure
                 .is_some()
             {
