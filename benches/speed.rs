@@ -6,7 +6,10 @@
 //! Machines differ and this one is noisy: compare the ratios of one run,
 //! and run the baseline's numbers again on your machine
 //! (`git worktree add ../baseline 600152a`, copy this file there, `cargo
-//! bench --bench speed`) before trusting an absolute number.
+//! bench --bench speed`) before trusting an absolute number. Or build the
+//! baseline's binary and set `INTERLACE_BASELINE_BIN` to it: the bench then
+//! also runs both binaries as commands on the same guests, interleaved, and
+//! prints those ratios, which the machine's drift does not move.
 
 mod common;
 
@@ -124,6 +127,7 @@ fn main() {
         "ratio"
     );
     let mut breakdown = vec![];
+    let mut paths = vec![];
     for &(name, threads, base_random, base_dpor_n, base_dpor) in BASELINE {
         let wasm = match name.strip_prefix("c/") {
             Some(c) => match c_guest(c) {
@@ -174,6 +178,7 @@ fn main() {
             ratio(dpor, base_dpor)
         );
         breakdown.push((name, p));
+        paths.push((name, wasm));
     }
     println!(
         "\nwhere a random execution's time goes, per execution: memory = clearing the reused memory + page faults x the cost of one;\ninstances = threads x one instantiation; host = points x ns per point above; guest = the rest (guest code, wasi, executor)"
@@ -225,4 +230,90 @@ fn main() {
             share(rest)
         );
     }
+    side_by_side(&paths);
+}
+
+/// With `INTERLACE_BASELINE_BIN` set to a baseline binary (600152a's, say):
+/// that binary and this version's, run as commands on the same guests,
+/// interleaved, in this run. The recorded baseline numbers above came from
+/// another day's machine, whose speed drifts (one session measured the same
+/// binary 1.4x faster than the day before); this comparison does not.
+/// Executions/s with the start-up taken out: (N - 10) / (time of N - time
+/// of 10 executions), the best of three rounds each.
+fn side_by_side(guests: &[(&str, Vec<u8>)]) {
+    let Some(base) = std::env::var_os("INTERLACE_BASELINE_BIN") else {
+        println!("\n(set INTERLACE_BASELINE_BIN to a baseline binary to compare side by side)");
+        return;
+    };
+    let now = env!("CARGO_BIN_EXE_interlace-wasm");
+    let dir = std::env::temp_dir().join(format!("interlace-side-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Each binary its own module cache (their instrumenters differ).
+    let run = |bin: &std::ffi::OsStr, tag: &str, wasm: &std::path::Path, strategy: &str, n: u64| {
+        let start = Instant::now();
+        let out = std::process::Command::new(bin)
+            .args([
+                "explore",
+                "--json",
+                "--no-minimise",
+                "--seed",
+                "1",
+                "--strategy",
+                strategy,
+            ])
+            .arg("--iterations")
+            .arg(n.to_string())
+            .arg(wasm)
+            .current_dir(&dir)
+            .env("XDG_CACHE_HOME", dir.join(format!("cache-{tag}")))
+            .env_remove("INTERLACE_CACHE_DIR")
+            .output()
+            .expect("the binary runs");
+        let elapsed = start.elapsed().as_secs_f64();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        (elapsed, v["executions"].as_u64().unwrap_or(n))
+    };
+    println!(
+        "\nside by side with {} (commands, start-up taken out, best of 3):\n",
+        base.to_string_lossy()
+    );
+    println!(
+        "  {:<18} {:>12} {:>12} {:>7}   {:>12} {:>12} {:>7}",
+        "guest", "random now", "baseline", "ratio", "dpor now", "baseline", "ratio"
+    );
+    for (name, wasm) in guests {
+        let path = dir.join(format!("{}.wasm", name.replace('/', "_")));
+        std::fs::write(&path, wasm).unwrap();
+        let mut rates = vec![];
+        for (strategy, n) in [("random", 10_000), ("dpor", 1_000)] {
+            let mut best = [(f64::MAX, 0u64, f64::MAX); 2];
+            for tag in ["now", "base"] {
+                let bin: &std::ffi::OsStr = if tag == "now" { now.as_ref() } else { &base };
+                run(bin, tag, &path, strategy, 10); // fills the cache
+            }
+            for _ in 0..3 {
+                for (i, tag) in ["now", "base"].into_iter().enumerate() {
+                    let bin: &std::ffi::OsStr = if tag == "now" { now.as_ref() } else { &base };
+                    let (big, count) = run(bin, tag, &path, strategy, n);
+                    let (small, _) = run(bin, tag, &path, strategy, 10);
+                    best[i].0 = best[i].0.min(big);
+                    best[i].1 = count;
+                    best[i].2 = best[i].2.min(small);
+                }
+            }
+            for (big, count, small) in best {
+                rates.push(count.saturating_sub(10) as f64 / (big - small).max(1e-6));
+            }
+        }
+        println!(
+            "  {name:<18} {:>12.0} {:>12.0} {:>6.2}x   {:>12.0} {:>12.0} {:>6.2}x",
+            rates[0],
+            rates[1],
+            rates[0] / rates[1],
+            rates[2],
+            rates[3],
+            rates[2] / rates[3]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

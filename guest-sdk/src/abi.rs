@@ -174,18 +174,23 @@ pub const MEMORY_SIZE: &str = "memory_size";
 /// `memory_grow(pages: i32) -> i32`: replaces `memory.grow` on the shared
 /// memory (the same result: the old size in pages, or -1).
 pub const MEMORY_GROW: &str = "memory_grow";
-/// `memory_bounds(end: i64) -> i32`: a bulk operation reaches byte `end`
-/// (exclusive) of the shared memory: traps as wasm does when that is past
-/// the memory's size, and returns the size in bytes otherwise (the caller
-/// keeps it to check the next one without a host call; a 4 GiB memory's
-/// size wraps to 0, and every check then asks the host).
+/// `memory_bounds(end: i64) -> i32`: an access reaches byte `end`
+/// (exclusive) of the shared memory past the size the module last learned:
+/// traps as wasm does when that is past the memory's size, and returns the
+/// size in bytes otherwise (the caller keeps it to check the next access
+/// without a host call; a 4 GiB memory's size wraps to 0, and every check
+/// then asks the host).
 pub const MEMORY_BOUNDS: &str = "memory_bounds";
 /// Exported by the instrumenter once every `memory.size`, `memory.grow`,
 /// `memory.fill`, `memory.copy` and `memory.init` on the shared memory asks
-/// the host ([`MEMORY_SIZE`], [`MEMORY_GROW`], [`MEMORY_BOUNDS`]): the
-/// module sees the size the host says, not the mapping's, so the host may
-/// reuse one memory for many executions.
-pub const VIRTUAL_MEMORY_EXPORT: &str = "__interlace_virtual_memory";
+/// the host ([`MEMORY_SIZE`], [`MEMORY_GROW`], [`MEMORY_BOUNDS`]) and every
+/// load, store and atomic on it checks its bytes against the size first: the
+/// module sees the size the host says, not the mapping's, and cannot reach
+/// past it, so the host may reuse one memory for many executions and leave
+/// the pages an earlier execution grew into open. (Modules instrumented
+/// before the loads and stores were checked exported
+/// `__interlace_virtual_memory`; they get a fresh memory per execution.)
+pub const VIRTUAL_MEMORY_EXPORT: &str = "__interlace_checked_memory";
 /// Name under which the instrumenter exports `__wasm_init_tls`, so the host
 /// can give a lightweight thread its own thread-local storage.
 pub const INIT_TLS_EXPORT: &str = "__interlace_init_tls";

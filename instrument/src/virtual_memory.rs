@@ -1,21 +1,31 @@
 //! The shared memory's size, as the module sees it, is the host's: every
-//! `memory.size` and `memory.grow` on it becomes a host call, and every bulk
-//! operation on it (`memory.fill`, `memory.copy`, `memory.init`) checks its
-//! range against that size first.
+//! `memory.size` and `memory.grow` on it becomes a host call, and every
+//! access to it (load, store, atomic, and the bulk `memory.fill`,
+//! `memory.copy`, `memory.init`) checks its bytes against that size first.
 //!
 //! Why: a fresh memory per execution (a mapping, its page faults, its
 //! unmapping) was a fifth of an execution's time. With the size virtual, the
 //! host hands the next execution the same memory, zeroed and back at its
-//! initial size, and keeps the pages past that size inaccessible, so a load
-//! or store there traps as it would in a fresh memory. Bulk operations are
-//! wasmtime's host code, which checks against the mapping's size, hence the
-//! check here. Applied to every function, the skipped ones too; the module
-//! then exports [`abi::VIRTUAL_MEMORY_EXPORT`].
+//! initial size. The pages an earlier execution grew into stay mapped and
+//! open (closing them after each execution and opening them at each
+//! `memory.grow` cost two `mprotect`s and a page fault per touched page:
+//! a quarter of a small program's execution), so wasmtime's guard pages no
+//! longer stop an access past the module's size: the check here does, and
+//! traps as a fresh memory would. The size only grows during an execution,
+//! so each instance keeps the last size it learned in a global and asks the
+//! host only for an access past it. Applied to every function, the skipped
+//! ones and the instrumenter's own too, after the other rewrites (a check
+//! sits right before its access, after any scheduling point: another thread
+//! may grow the memory in between); the module then exports
+//! [`abi::VIRTUAL_MEMORY_EXPORT`].
 
-use crate::passes::children;
+use crate::passes::{children, classify, Action};
 use interlace_guest_sdk::abi;
-use walrus::ir::{self, BinaryOp, Instr, UnaryOp, Value};
-use walrus::{FunctionBuilder, FunctionId, GlobalId, MemoryId, Module, ValType};
+use walrus::ir::{self, BinaryOp, Instr, InstrLocId, InstrSeqType, UnaryOp, Value};
+use walrus::{FunctionBuilder, FunctionId, GlobalId, LocalId, MemoryId, Module, ValType};
+
+/// Bytes in a wasm page.
+const PAGE: u64 = 1 << 16;
 
 /// Rewrites `module`'s uses of `shared` (see the module docs). A 64-bit
 /// memory (not a wasm32 program) is left alone, unmarked.
@@ -47,20 +57,23 @@ pub(crate) fn virtualise(module: &mut Module, shared: MemoryId) {
         module.add_import_func(m, abi::MEMORY_GROW, ty).0
     });
     let mut helpers = Helpers::default();
-    if !bulk.is_empty() {
-        let ty = module.types.add(&[I64], &[I32]);
-        let host = module.add_import_func(m, abi::MEMORY_BOUNDS, ty).0;
-        // The size in bytes last learned from the host: it only grows during
-        // an execution, so a range inside it needs no host call.
-        let known =
-            module
-                .globals
-                .add_local(I32, true, false, walrus::ConstExpr::Value(Value::I32(0)));
-        let bounds = bounds_helper(module, known, host);
-        for instr in &bulk {
-            helpers.add(module, instr, shared, bounds);
-        }
+    let ty = module.types.add(&[I64], &[I32]);
+    let host = module.add_import_func(m, abi::MEMORY_BOUNDS, ty).0;
+    // The size in bytes last learned from the host: it only grows during
+    // an execution, so a range inside it needs no host call. The initial
+    // size to begin with: the memory is never smaller.
+    let initial = (module.memories.get(shared).initial * PAGE).min(u64::from(u32::MAX));
+    let known = module.globals.add_local(
+        I32,
+        true,
+        false,
+        walrus::ConstExpr::Value(Value::I32(initial as u32 as i32)),
+    );
+    let bounds = bounds_helper(module, known, host);
+    for instr in &bulk {
+        helpers.add(module, instr, shared, bounds);
     }
+    let targets_checked = targets.clone();
     for id in targets {
         let walrus::FunctionKind::Local(func) = &mut module.funcs.get_mut(id).kind else {
             continue;
@@ -82,6 +95,7 @@ pub(crate) fn virtualise(module: &mut Module, shared: MemoryId) {
             }
         }
     }
+    check_accesses(module, shared, &targets_checked, known, bounds);
     let marker =
         module
             .globals
@@ -192,5 +206,182 @@ fn same(a: &Instr, b: &Instr) -> bool {
         (Instr::MemoryCopy(x), Instr::MemoryCopy(y)) => x.src == y.src && x.dst == y.dst,
         (Instr::MemoryInit(x), Instr::MemoryInit(y)) => x.memory == y.memory && x.data == y.data,
         _ => false,
+    }
+}
+
+/// What the bounds check of an access needs.
+struct Access {
+    /// Its end past the dynamic address: offset + size.
+    end: u64,
+    /// Operand types above the address.
+    above: Vec<ValType>,
+    /// An atomic's offset and size: it traps as unaligned before it can
+    /// trap as out of bounds (wasmtime's order), so the check leaves a
+    /// misaligned one to the instruction.
+    atomic: Option<(u64, u64)>,
+}
+
+/// The bounds check an access instruction on `shared` needs; None for
+/// anything else (bulk operations have their helpers).
+fn access(instr: &Instr, shared: MemoryId) -> Option<Access> {
+    use ValType::{I32, I64};
+    let atomic = |offset: u64, size: u64, above: Vec<ValType>| Access {
+        end: offset + size,
+        above,
+        atomic: Some((offset, size)),
+    };
+    match instr {
+        Instr::AtomicWait(w) if w.memory == shared => {
+            let (size, ty) = if w.sixty_four { (8, I64) } else { (4, I32) };
+            Some(atomic(w.arg.offset, size, vec![ty, I64]))
+        }
+        Instr::AtomicNotify(n) if n.memory == shared => Some(atomic(n.arg.offset, 4, vec![I32])),
+        _ => match classify(instr, shared, abi::Granularity::All) {
+            Action::Access {
+                size,
+                offset,
+                above,
+                atomic: true,
+                ..
+            } => Some(atomic(offset, u64::from(size), above)),
+            Action::Access {
+                size,
+                offset,
+                above,
+                ..
+            } => Some(Access {
+                end: offset + u64::from(size),
+                above,
+                atomic: None,
+            }),
+            _ => None,
+        },
+    }
+}
+
+/// Puts a bounds check right before every load, store and atomic on
+/// `shared` in `targets` (see the module docs): past the size the instance
+/// `known`s, `bounds` asks the host, which traps when the access is out of
+/// bounds. The fast path is inline: a block the check branches out of.
+fn check_accesses(
+    module: &mut Module,
+    shared: MemoryId,
+    targets: &[FunctionId],
+    known: GlobalId,
+    bounds: FunctionId,
+) {
+    let Module { funcs, locals, .. } = module;
+    for &id in targets {
+        let walrus::FunctionKind::Local(func) = &mut funcs.get_mut(id).kind else {
+            continue;
+        };
+        let mut seqs = vec![];
+        let mut todo = vec![func.entry_block()];
+        while let Some(seq) = todo.pop() {
+            seqs.push(seq);
+            for (instr, _) in &func.block(seq).instrs {
+                todo.extend(children(instr));
+            }
+        }
+        let mut scratch: Vec<(ValType, usize, LocalId)> = vec![];
+        let mut local = |ty: ValType, slot: usize| {
+            if let Some(&(_, _, l)) = scratch.iter().find(|(t, s, _)| *t == ty && *s == slot) {
+                return l;
+            }
+            let l = locals.add(ty);
+            scratch.push((ty, slot, l));
+            l
+        };
+        for seq in seqs {
+            if !func
+                .block(seq)
+                .instrs
+                .iter()
+                .any(|(i, _)| access(i, shared).is_some())
+            {
+                continue;
+            }
+            let old = std::mem::take(&mut func.block_mut(seq).instrs);
+            let mut new: Vec<(Instr, InstrLocId)> = Vec::with_capacity(old.len() * 2);
+            for (instr, loc) in old {
+                let Some(Access { end, above, atomic }) = access(&instr, shared) else {
+                    new.push((instr, loc));
+                    continue;
+                };
+                // Past 4 GiB no wasm32 memory reaches: the host traps.
+                let end = u32::try_from(end).unwrap_or(u32::MAX);
+                let saved: Vec<LocalId> = above
+                    .iter()
+                    .enumerate()
+                    .map(|(slot, &ty)| local(ty, slot))
+                    .collect();
+                let addr = local(ValType::I32, 9);
+                let check = func
+                    .builder_mut()
+                    .dangling_instr_seq(InstrSeqType::Simple(None))
+                    .id();
+                let mut body = vec![
+                    Instr::LocalGet(ir::LocalGet { local: addr }),
+                    Instr::Unop(ir::Unop {
+                        op: UnaryOp::I64ExtendUI32,
+                    }),
+                    Instr::Const(ir::Const {
+                        value: Value::I64(i64::from(end)),
+                    }),
+                    Instr::Binop(ir::Binop {
+                        op: BinaryOp::I64Add,
+                    }),
+                    Instr::GlobalGet(ir::GlobalGet { global: known }),
+                    Instr::Unop(ir::Unop {
+                        op: UnaryOp::I64ExtendUI32,
+                    }),
+                    Instr::Binop(ir::Binop {
+                        op: BinaryOp::I64LeU,
+                    }),
+                    Instr::BrIf(ir::BrIf { block: check }),
+                ];
+                if let Some((offset, size)) = atomic {
+                    // Misaligned (the low bits of the wrapping i32 sum are
+                    // the effective address's): the instruction traps.
+                    body.extend([
+                        Instr::LocalGet(ir::LocalGet { local: addr }),
+                        Instr::Const(ir::Const {
+                            value: Value::I32(offset as u32 as i32),
+                        }),
+                        Instr::Binop(ir::Binop {
+                            op: BinaryOp::I32Add,
+                        }),
+                        Instr::Const(ir::Const {
+                            value: Value::I32(size as i32 - 1),
+                        }),
+                        Instr::Binop(ir::Binop {
+                            op: BinaryOp::I32And,
+                        }),
+                        Instr::BrIf(ir::BrIf { block: check }),
+                    ]);
+                }
+                body.extend([
+                    Instr::LocalGet(ir::LocalGet { local: addr }),
+                    Instr::Const(ir::Const {
+                        value: Value::I32(end as i32),
+                    }),
+                    Instr::Call(ir::Call { func: bounds }),
+                ]);
+                func.block_mut(check)
+                    .instrs
+                    .extend(body.into_iter().map(|i| (i, loc)));
+                for &l in saved.iter().rev() {
+                    new.push((Instr::LocalSet(ir::LocalSet { local: l }), loc));
+                }
+                new.push((Instr::LocalSet(ir::LocalSet { local: addr }), loc));
+                new.push((Instr::Block(ir::Block { seq: check }), loc));
+                new.push((Instr::LocalGet(ir::LocalGet { local: addr }), loc));
+                for &l in &saved {
+                    new.push((Instr::LocalGet(ir::LocalGet { local: l }), loc));
+                }
+                new.push((instr, loc));
+            }
+            func.block_mut(seq).instrs = new;
+        }
     }
 }

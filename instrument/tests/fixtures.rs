@@ -137,7 +137,7 @@ fn the_memory_size_is_the_hosts() {
         for import in ["memory_size", "memory_grow", "memory_bounds"] {
             assert!(text.contains(&format!("\"interlace\" \"{import}\"")));
         }
-        assert!(text.contains("(export \"__interlace_virtual_memory\""));
+        assert!(text.contains("(export \"__interlace_checked_memory\""));
     }
 }
 

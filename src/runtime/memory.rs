@@ -12,53 +12,64 @@ use wasmtime::SharedMemory;
 /// Bytes in a wasm page.
 pub(crate) const PAGE: u64 = 1 << 16;
 
+/// What the host knows of a memory's pages (see `super::recycle`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pages {
+    /// Bytes from the start locked in RAM as they fault in.
+    pub locked: u64,
+    /// The system refused to lock more: not asked again.
+    pub refused: bool,
+    /// The locked bytes are kept out of transparent huge pages.
+    pub small: bool,
+    /// Byte ranges below `seen` that were resident when last asked.
+    pub resident: Vec<(usize, usize)>,
+    /// How far `resident` goes.
+    pub seen: usize,
+    /// This OS thread's page faults just before `resident` was read.
+    pub faults: Option<u64>,
+}
+
 /// An execution's shared memory and its size as the guest sees it.
 ///
 /// A recycled memory (see `super::recycle`) keeps the mapping a previous
-/// execution grew, but the guest sees only `bytes` of it (the instrumenter
-/// turns `memory.size` and `memory.grow` into host calls, see
-/// `abi::VIRTUAL_MEMORY_EXPORT`); the pages past `bytes` are inaccessible
-/// (`PROT_NONE`) until the guest grows into them, so a load or store there
-/// traps as in a fresh memory. The host reads and writes only below the
-/// guest's size. A module whose size is not the host's (uninstrumented, or
-/// instrumented by an older version) grows the memory itself: its size is
-/// the mapping's.
+/// execution grew, open, but the guest sees only `bytes` of it: the
+/// instrumenter turns `memory.size` and `memory.grow` into host calls and
+/// checks every access against the size (see `abi::VIRTUAL_MEMORY_EXPORT`),
+/// so a load or store past it traps as in a fresh memory. The host reads
+/// and writes only below the guest's size. A module whose size is not the
+/// host's (uninstrumented, or instrumented by an older version) grows the
+/// memory itself: its size is the mapping's.
 pub(crate) struct GuestMemory {
     pub shared: SharedMemory,
     /// The size the guest sees, when the host keeps it.
     bytes: Option<u64>,
-    /// Where the inaccessible pages start (the mapping's size when none are).
-    closed: u64,
-    /// Pages past the guest's size may be open (a failed grow could not
-    /// close them again): the memory must not be reused.
-    spoilt: bool,
-    /// The initial pages are locked in RAM (see `super::recycle`).
-    pub(super) locked: bool,
+    /// The largest size the guest has seen since the memory was last
+    /// cleared: every byte past it is zero.
+    reached: u64,
+    /// What the host knows of its pages (see `super::recycle`).
+    pub(super) pages: Pages,
 }
 
 impl GuestMemory {
-    /// A fresh memory, all of it accessible; `virtual_size`: the guest's
-    /// size is the host's (see the type's docs).
+    /// A fresh memory; `virtual_size`: the guest's size is the host's (see
+    /// the type's docs).
     pub fn new(shared: SharedMemory, virtual_size: bool) -> GuestMemory {
         let bytes = shared.data_size() as u64;
         GuestMemory {
             shared,
             bytes: virtual_size.then_some(bytes),
-            closed: bytes,
-            spoilt: false,
-            locked: false,
+            reached: bytes,
+            pages: Pages::default(),
         }
     }
 
-    /// A recycled memory the guest sees at `bytes`, with the mapping
-    /// inaccessible from there on.
-    pub(super) fn recycled(shared: SharedMemory, bytes: u64, locked: bool) -> GuestMemory {
+    /// A recycled memory, zero throughout, that the guest sees at `bytes`.
+    pub(super) fn recycled(shared: SharedMemory, bytes: u64, pages: Pages) -> GuestMemory {
         GuestMemory {
             shared,
             bytes: Some(bytes),
-            closed: bytes,
-            spoilt: false,
-            locked,
+            reached: bytes,
+            pages,
         }
     }
 
@@ -67,15 +78,14 @@ impl GuestMemory {
         self.bytes.unwrap_or_else(|| self.shared.data_size() as u64)
     }
 
-    /// Where the inaccessible pages start: every page below may have been
-    /// written.
-    pub(super) fn closed(&self) -> u64 {
-        self.closed
+    /// The largest size the guest has seen: every byte past it is zero.
+    pub(super) fn reached(&self) -> u64 {
+        self.reached
     }
 
-    /// Whether the memory may be reused (see `spoilt`).
+    /// Whether the memory may be reused: the host keeps its size.
     pub(super) fn reusable(&self) -> bool {
-        self.bytes.is_some() && !self.spoilt
+        self.bytes.is_some()
     }
 
     /// The bytes the guest sees.
@@ -98,20 +108,12 @@ impl GuestMemory {
         let new = old.checked_add(pages).filter(|&n| n <= max)?;
         let new_bytes = new * PAGE;
         let mapped = self.shared.data_size() as u64;
-        // Open what the guest grows into, up to the mapping's end; then
-        // grow the mapping for the rest (wasmtime opens that part).
-        let open_to = new_bytes.min(mapped);
-        let opens = open_to > self.closed;
-        if opens && !super::recycle::protect(&self.shared, self.closed, open_to, true) {
-            return None;
-        }
+        // Below the mapping's end the pages are open and zero already; past
+        // it wasmtime grows the mapping.
         if new_bytes > mapped && self.shared.grow((new_bytes - mapped) / PAGE).is_err() {
-            if opens && !super::recycle::protect(&self.shared, self.closed, open_to, false) {
-                self.spoilt = true;
-            }
             return None;
         }
-        self.closed = self.closed.max(new_bytes);
+        self.reached = self.reached.max(new_bytes);
         self.bytes = Some(new_bytes);
         Some(old)
     }

@@ -1,6 +1,7 @@
-//! Executions of one program reuse one memory (zeroed, the pages past the
-//! initial size closed again): an execution must not tell it from a fresh
-//! memory, however the last one grew and what it wrote.
+//! Executions of one program reuse one memory (zeroed; the pages an earlier
+//! execution grew into stay open, and the module's own checks stop it at
+//! its size): an execution must not tell it from a fresh memory, however
+//! the last one grew and what it wrote.
 
 use interlace_instrument::{Config, Granularity};
 use interlace_wasm::runtime::costs::reset_time;
@@ -46,6 +47,15 @@ const GUEST: &str = r#"(module
       (if (i32.load (i32.const 100)) (then (call $exit (i32.const 12))))
       (call $exit (i32.const 0)))
     (func (export "load_past") (drop (i32.load (i32.const 65536))))
+    ;; Straddling the end: by the offset, by the access's width; atomics.
+    (func (export "offset_past") (drop (i32.load offset=65534 (i32.const 0))))
+    (func (export "v128_past") (drop (v128.load (i32.const 65530))))
+    (func (export "atomic_load_past") (drop (i64.atomic.load (i32.const 65536))))
+    (func (export "rmw_past") (drop (i32.atomic.rmw.add (i32.const 65536) (i32.const 1))))
+    ;; Misaligned and past the size: wasmtime says misaligned.
+    (func (export "unaligned_past") (drop (i32.atomic.load (i32.const 65537))))
+    (func (export "cmpxchg_past")
+      (drop (i32.atomic.rmw.cmpxchg (i32.const 131072) (i32.const 0) (i32.const 1))))
     (func (export "store_past") (i32.store (i32.const 131072) (i32.const 1)))
     (func (export "fill_past") (memory.fill (i32.const 65532) (i32.const 1) (i32.const 8)))
     (func (export "copy_past") (memory.copy (i32.const 0) (i32.const 65530) (i32.const 8)))
@@ -62,6 +72,17 @@ const GUEST: &str = r#"(module
       (if (i32.load (i32.const 65536)) (then (call $exit (i32.const 14))))
       (i32.store (i32.const 65536) (i32.const 5))
       (drop (i32.load (i32.const 131072))))
+    ;; To the maximum, leaving the last page alone; writing it; reading it.
+    (func (export "grow_all")
+      (drop (memory.grow (i32.const 3)))
+      (call $exit (i32.const 0)))
+    (func (export "write_last")
+      (drop (memory.grow (i32.const 3)))
+      (i32.store (i32.const 196608) (i32.const 9))
+      (call $exit (i32.const 0)))
+    (func (export "read_last")
+      (drop (memory.grow (i32.const 3)))
+      (call $exit (i32.load (i32.const 196608))))
     ;; Past the maximum: -1, and the size stays.
     (func (export "grow_past_max")
       (if (i32.ne (memory.grow (i32.const 4)) (i32.const -1)) (then (call $exit (i32.const 15))))
@@ -101,6 +122,12 @@ fn a_recycled_memory_looks_fresh_and_traps_past_its_size() {
         ("grow_past_max", "exit Some(0)"),
         ("to_the_end", "exit Some(0)"),
         ("load_past", "out of bounds memory access"),
+        ("offset_past", "out of bounds memory access"),
+        ("v128_past", "out of bounds memory access"),
+        ("atomic_load_past", "out of bounds memory access"),
+        ("rmw_past", "out of bounds memory access"),
+        ("cmpxchg_past", "out of bounds memory access"),
+        ("unaligned_past", "unaligned atomic"),
         ("store_past", "out of bounds memory access"),
         ("fill_past", "out of bounds memory access"),
         ("copy_past", "out of bounds memory access"),
@@ -127,6 +154,20 @@ fn a_recycled_memory_looks_fresh_and_traps_past_its_size() {
             assert!(reset_time() > resets, "the memory was recycled");
             assert_eq!(outcome(&p, "grow"), "exit Some(0)", "grow after {entry}");
         }
+    }
+}
+
+/// A page first written after the host last asked the kernel which pages
+/// are resident (mapped by an earlier execution, never touched) is cleared
+/// too: the host asks again after a page fault (see `recycle::reset`).
+#[test]
+fn a_page_first_touched_late_is_cleared_too() {
+    for granularity in [Granularity::All, Granularity::AtomicsOnly] {
+        let p = program(granularity);
+        for before in ["grow_all", "grow_all", "look", "write_last"] {
+            assert_eq!(outcome(&p, before), "exit Some(0)", "{before}");
+        }
+        assert_eq!(outcome(&p, "read_last"), "exit Some(0)", "{granularity:?}");
     }
 }
 

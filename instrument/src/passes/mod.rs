@@ -14,7 +14,7 @@ use crate::comments::MarkerLines;
 use crate::dwarf::{Locator, Private};
 use crate::hooks::Hooks;
 use crate::stack_filter::StackFilter;
-use classify::{classify, Action};
+pub(crate) use classify::{classify, Action};
 use interlace_guest_sdk::abi::{AccessKind, Granularity, Site, NO_FILE};
 use std::collections::HashSet;
 use walrus::ir::{self, Instr, InstrLocId, InstrSeqId, LegacyCatch, Value};
