@@ -33,6 +33,12 @@ pub fn reset_time() -> Duration {
     super::recycle::reset_time()
 }
 
+/// Executions this OS thread has started on a recycled memory (see
+/// `super::recycle`), for tests that must know one was.
+pub fn reuses() -> u64 {
+    super::recycle::reuses()
+}
+
 /// Polls a future that never parks (instantiation calls no interlace hook).
 fn ready<T>(fut: impl Future<Output = T>) -> Option<T> {
     let mut fut = pin!(fut);

@@ -38,6 +38,13 @@ thread_local! {
     static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
     /// Time this thread spent clearing memories, for the bench's breakdown.
     static RESETS: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+    /// Executions this thread started on a recycled memory.
+    static REUSES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Executions this OS thread has started on a recycled memory.
+pub(crate) fn reuses() -> u64 {
+    REUSES.with(Cell::get)
 }
 
 /// Time this OS thread has spent clearing memories for reuse.
@@ -52,6 +59,7 @@ pub(crate) fn take(program: &Program) -> Option<(GuestMemory, Rc<InstancePre<Thr
     if spare.program != program.id {
         return None;
     }
+    REUSES.with(|n| n.set(n.get() + 1));
     Some((
         GuestMemory::recycled(spare.memory, initial_bytes(program), spare.pages),
         spare.pre,
@@ -101,6 +109,10 @@ fn initial_bytes(program: &Program) -> u64 {
 /// quarter of an execution). Pages cleared that the execution did not touch
 /// cost a `memset` of 4 KiB each.
 ///
+/// The pages mapped since the last lock (all of them after the first
+/// execution, the new ones after one that grew the mapping) were not locked
+/// while the guest ran: they are dropped before they are locked.
+///
 /// Locked pages are never dropped, so the resident set only grows, and a
 /// page joins it only by a page fault of the thread that touches it: this
 /// OS thread, the only one that runs the guest (see `super::memory`). So
@@ -140,6 +152,14 @@ fn reset(memory: &mut GuestMemory, initial: u64) -> bool {
     };
     let p = &mut memory.pages;
     if !p.refused && p.locked < mapped as u64 {
+        // Pages not locked while the guest ran may have been swapped out
+        // (`mincore` would miss them): dropped first, swap entries too.
+        let from = p.locked as usize;
+        if end > from
+            && unsafe { libc::madvise(base.add(from).cast(), end - from, libc::MADV_DONTNEED) } != 0
+        {
+            return false;
+        }
         if lock(mapped) {
             p.locked = mapped as u64;
             p.small = unsafe { libc::madvise(base.cast(), mapped, libc::MADV_NOHUGEPAGE) } == 0;

@@ -4,7 +4,7 @@
 //! the last one grew and what it wrote.
 
 use interlace_instrument::{Config, Granularity};
-use interlace_wasm::runtime::costs::reset_time;
+use interlace_wasm::runtime::costs::reuses;
 use interlace_wasm::{Program, RunConfig};
 
 /// Entry points that grow the memory, look at it, and reach past its size.
@@ -20,6 +20,11 @@ const GUEST: &str = r#"(module
         (then (memory.fill (i32.const 65536) (i32.const 1) (i32.const 8))))
       (if (i32.eq (local.get $arg) (i32.const 2))
         (then (memory.fill (i32.const 131072) (i32.const 1) (i32.const 8))))
+      ;; A store in the page main grew, one past the size (args 3, 4).
+      (if (i32.eq (local.get $arg) (i32.const 3))
+        (then (i64.store (i32.const 65536) (i64.const 0x0101010101010101))))
+      (if (i32.eq (local.get $arg) (i32.const 4))
+        (then (i32.store (i32.const 131072) (i32.const 1))))
       (i32.atomic.store (i32.const 8) (i32.const 1))
       (drop (memory.atomic.notify (i32.const 8) (i32.const 1))))
     (func $grow_then_spawn (param $arg i32)
@@ -33,6 +38,8 @@ const GUEST: &str = r#"(module
       (call $exit (i32.ne (i32.load8_u (i32.const 65543)) (i32.const 1))))
     (func (export "thread_fill") (call $grow_then_spawn (i32.const 1)))
     (func (export "thread_fill_past") (call $grow_then_spawn (i32.const 2)))
+    (func (export "thread_store") (call $grow_then_spawn (i32.const 3)))
+    (func (export "thread_store_past") (call $grow_then_spawn (i32.const 4)))
     (func (export "_start"))
     ;; Two more pages, written in the first page and in both new ones.
     (func (export "grow")
@@ -50,6 +57,9 @@ const GUEST: &str = r#"(module
     ;; Straddling the end: by the offset, by the access's width; atomics.
     (func (export "offset_past") (drop (i32.load offset=65534 (i32.const 0))))
     (func (export "v128_past") (drop (v128.load (i32.const 65530))))
+    (func (export "lane_past") (v128.store32_lane 0 (i32.const 65534) (v128.const i64x2 0 0)))
+    (func (export "lane_load_past")
+      (drop (v128.load16_lane 0 (i32.const 65535) (v128.const i64x2 0 0))))
     (func (export "atomic_load_past") (drop (i64.atomic.load (i32.const 65536))))
     (func (export "rmw_past") (drop (i32.atomic.rmw.add (i32.const 65536) (i32.const 1))))
     ;; Misaligned and past the size: wasmtime says misaligned.
@@ -124,6 +134,8 @@ fn a_recycled_memory_looks_fresh_and_traps_past_its_size() {
         ("load_past", "out of bounds memory access"),
         ("offset_past", "out of bounds memory access"),
         ("v128_past", "out of bounds memory access"),
+        ("lane_past", "out of bounds memory access"),
+        ("lane_load_past", "out of bounds memory access"),
         ("atomic_load_past", "out of bounds memory access"),
         ("rmw_past", "out of bounds memory access"),
         ("cmpxchg_past", "out of bounds memory access"),
@@ -145,13 +157,13 @@ fn a_recycled_memory_looks_fresh_and_traps_past_its_size() {
             for before in ["grow", "grow_one", "grow", entry, "grow"] {
                 outcome(&p, before);
             }
-            let resets = reset_time();
+            let reused = reuses();
             assert_eq!(
                 outcome(&p, entry),
                 fresh,
                 "{entry} recycled ({granularity:?})"
             );
-            assert!(reset_time() > resets, "the memory was recycled");
+            assert_eq!(reuses(), reused + 1, "{entry} ran on a recycled memory");
             assert_eq!(outcome(&p, "grow"), "exit Some(0)", "grow after {entry}");
         }
     }
@@ -167,12 +179,15 @@ fn a_page_first_touched_late_is_cleared_too() {
         for before in ["grow_all", "grow_all", "look", "write_last"] {
             assert_eq!(outcome(&p, before), "exit Some(0)", "{before}");
         }
+        let reused = reuses();
         assert_eq!(outcome(&p, "read_last"), "exit Some(0)", "{granularity:?}");
+        assert_eq!(reuses(), reused + 1, "read_last ran on a recycled memory");
     }
 }
 
 /// A spawned thread is an instance of its own, with its own cached size:
-/// its bulk operation in the page main grew works, one past the size traps,
+/// its bulk operation or store in the page main grew works, one past the
+/// size traps,
 /// on a fresh memory and on a recycled one. (The reference is the
 /// instrumented module in a fresh memory: uninstrumented, main's wait would
 /// block the one OS thread every guest thread runs on.)
@@ -181,14 +196,20 @@ fn a_spawned_threads_bulk_operations_see_the_size_main_grew_to() {
     for (entry, want) in [
         ("thread_fill", "exit Some(0)"),
         ("thread_fill_past", "out of bounds memory access"),
+        ("thread_store", "exit Some(0)"),
+        ("thread_store_past", "out of bounds memory access"),
     ] {
-        let fresh = outcome(&program(Granularity::All), entry);
-        assert!(fresh.contains(want), "{entry} fresh: {fresh}");
-        let p = program(Granularity::All);
-        for before in ["grow", "thread_fill", "grow"] {
-            outcome(&p, before);
+        for granularity in [Granularity::All, Granularity::AtomicsOnly] {
+            let fresh = outcome(&program(granularity), entry);
+            assert!(fresh.contains(want), "{entry} fresh: {fresh}");
+            let p = program(granularity);
+            for before in ["grow", "thread_fill", "grow"] {
+                outcome(&p, before);
+            }
+            let reused = reuses();
+            assert_eq!(outcome(&p, entry), fresh, "{entry} recycled");
+            assert_eq!(reuses(), reused + 1, "{entry} ran on a recycled memory");
         }
-        assert_eq!(outcome(&p, entry), fresh, "{entry} recycled");
     }
 }
 
