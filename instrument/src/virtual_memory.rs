@@ -19,7 +19,9 @@
 //! may grow the memory in between); the module then exports
 //! [`abi::VIRTUAL_MEMORY_EXPORT`].
 
-use crate::passes::{children, classify, Action};
+use crate::passes::{
+    call, children, classify, i32_const, local_get, local_set, unop, Action, Scratch,
+};
 use interlace_guest_sdk::abi;
 use walrus::ir::{self, BinaryOp, Instr, InstrLocId, InstrSeqType, UnaryOp, Value};
 use walrus::{FunctionBuilder, FunctionId, GlobalId, LocalId, MemoryId, Module, ValType};
@@ -73,8 +75,7 @@ pub(crate) fn virtualise(module: &mut Module, shared: MemoryId) {
     for instr in &bulk {
         helpers.add(module, instr, shared, bounds);
     }
-    let targets_checked = targets.clone();
-    for id in targets {
+    for &id in &targets {
         let walrus::FunctionKind::Local(func) = &mut module.funcs.get_mut(id).kind else {
             continue;
         };
@@ -95,7 +96,7 @@ pub(crate) fn virtualise(module: &mut Module, shared: MemoryId) {
             }
         }
     }
-    check_accesses(module, shared, &targets_checked, known, bounds);
+    check_accesses(module, shared, &targets, known, bounds);
     let marker =
         module
             .globals
@@ -283,15 +284,7 @@ fn check_accesses(
                 todo.extend(children(instr));
             }
         }
-        let mut scratch: Vec<(ValType, usize, LocalId)> = vec![];
-        let mut local = |ty: ValType, slot: usize| {
-            if let Some(&(_, _, l)) = scratch.iter().find(|(t, s, _)| *t == ty && *s == slot) {
-                return l;
-            }
-            let l = locals.add(ty);
-            scratch.push((ty, slot, l));
-            l
-        };
+        let mut scratch = Scratch::default();
         for seq in seqs {
             if !func
                 .block(seq)
@@ -313,18 +306,16 @@ fn check_accesses(
                 let saved: Vec<LocalId> = above
                     .iter()
                     .enumerate()
-                    .map(|(slot, &ty)| local(ty, slot))
+                    .map(|(slot, &ty)| scratch.get(locals, ty, slot))
                     .collect();
-                let addr = local(ValType::I32, 9);
+                let addr = scratch.get(locals, ValType::I32, 9);
                 let check = func
                     .builder_mut()
                     .dangling_instr_seq(InstrSeqType::Simple(None))
                     .id();
                 let mut body = vec![
-                    Instr::LocalGet(ir::LocalGet { local: addr }),
-                    Instr::Unop(ir::Unop {
-                        op: UnaryOp::I64ExtendUI32,
-                    }),
+                    local_get(addr),
+                    unop(UnaryOp::I64ExtendUI32),
                     Instr::Const(ir::Const {
                         value: Value::I64(i64::from(end)),
                     }),
@@ -332,9 +323,7 @@ fn check_accesses(
                         op: BinaryOp::I64Add,
                     }),
                     Instr::GlobalGet(ir::GlobalGet { global: known }),
-                    Instr::Unop(ir::Unop {
-                        op: UnaryOp::I64ExtendUI32,
-                    }),
+                    unop(UnaryOp::I64ExtendUI32),
                     Instr::Binop(ir::Binop {
                         op: BinaryOp::I64LeU,
                     }),
@@ -344,40 +333,30 @@ fn check_accesses(
                     // Misaligned (the low bits of the wrapping i32 sum are
                     // the effective address's): the instruction traps.
                     body.extend([
-                        Instr::LocalGet(ir::LocalGet { local: addr }),
-                        Instr::Const(ir::Const {
-                            value: Value::I32(offset as u32 as i32),
-                        }),
+                        local_get(addr),
+                        i32_const(offset as u32),
                         Instr::Binop(ir::Binop {
                             op: BinaryOp::I32Add,
                         }),
-                        Instr::Const(ir::Const {
-                            value: Value::I32(size as i32 - 1),
-                        }),
+                        i32_const(size as u32 - 1),
                         Instr::Binop(ir::Binop {
                             op: BinaryOp::I32And,
                         }),
                         Instr::BrIf(ir::BrIf { block: check }),
                     ]);
                 }
-                body.extend([
-                    Instr::LocalGet(ir::LocalGet { local: addr }),
-                    Instr::Const(ir::Const {
-                        value: Value::I32(end as i32),
-                    }),
-                    Instr::Call(ir::Call { func: bounds }),
-                ]);
+                body.extend([local_get(addr), i32_const(end), call(bounds)]);
                 func.block_mut(check)
                     .instrs
                     .extend(body.into_iter().map(|i| (i, loc)));
                 for &l in saved.iter().rev() {
-                    new.push((Instr::LocalSet(ir::LocalSet { local: l }), loc));
+                    new.push((local_set(l), loc));
                 }
-                new.push((Instr::LocalSet(ir::LocalSet { local: addr }), loc));
+                new.push((local_set(addr), loc));
                 new.push((Instr::Block(ir::Block { seq: check }), loc));
-                new.push((Instr::LocalGet(ir::LocalGet { local: addr }), loc));
+                new.push((local_get(addr), loc));
                 for &l in &saved {
-                    new.push((Instr::LocalGet(ir::LocalGet { local: l }), loc));
+                    new.push((local_get(l), loc));
                 }
                 new.push((instr, loc));
             }

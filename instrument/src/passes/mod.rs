@@ -22,13 +22,13 @@ use walrus::{FunctionId, FunctionKind, LocalId, Module, ModuleLocals, ValType};
 
 /// Scratch locals of one function, created on first use.
 #[derive(Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     locals: Vec<(ValType, usize, LocalId)>,
 }
 
 impl Scratch {
     /// The `slot`-th scratch local of type `ty`.
-    fn get(&mut self, locals: &mut ModuleLocals, ty: ValType, slot: usize) -> LocalId {
+    pub(crate) fn get(&mut self, locals: &mut ModuleLocals, ty: ValType, slot: usize) -> LocalId {
         if let Some(&(_, _, id)) = self.locals.iter().find(|(t, s, _)| *t == ty && *s == slot) {
             return id;
         }
@@ -61,24 +61,24 @@ pub(crate) fn children(instr: &Instr) -> Vec<InstrSeqId> {
     }
 }
 
-fn local_get(local: LocalId) -> Instr {
+pub(crate) fn local_get(local: LocalId) -> Instr {
     Instr::LocalGet(ir::LocalGet { local })
 }
-fn local_set(local: LocalId) -> Instr {
+pub(crate) fn local_set(local: LocalId) -> Instr {
     Instr::LocalSet(ir::LocalSet { local })
 }
 fn local_tee(local: LocalId) -> Instr {
     Instr::LocalTee(ir::LocalTee { local })
 }
-fn i32_const(v: u32) -> Instr {
+pub(crate) fn i32_const(v: u32) -> Instr {
     Instr::Const(ir::Const {
         value: Value::I32(v as i32),
     })
 }
-fn call(func: FunctionId) -> Instr {
+pub(crate) fn call(func: FunctionId) -> Instr {
     Instr::Call(ir::Call { func })
 }
-fn unop(op: ir::UnaryOp) -> Instr {
+pub(crate) fn unop(op: ir::UnaryOp) -> Instr {
     Instr::Unop(ir::Unop { op })
 }
 
