@@ -1,5 +1,4 @@
-//! Vector clocks and the per-execution record: events and, per byte, the
-//! last write and the reads since.
+//! Vector clocks and the per-execution record of events.
 
 use super::*;
 
@@ -39,17 +38,6 @@ pub(super) struct Event {
     pub(super) independent: bool,
     /// A notify: it writes no memory, so a stop does not race with it.
     pub(super) notify: bool,
-}
-
-/// The last write and the reads since, of one byte or key.
-#[derive(Default)]
-pub(super) struct Loc {
-    pub(super) write: Option<usize>,
-    pub(super) reads: SmallVec<[usize; 2]>,
-    /// Plain library accesses since `write`, (event, is a write): per
-    /// thread its last write and its last read after it (they do not order
-    /// each other, see [`plain_library`]).
-    pub(super) library: SmallVec<[(usize, bool); 2]>,
 }
 
 impl DporScheduler {

@@ -31,14 +31,8 @@ impl DporScheduler {
                     return false;
                 };
                 // Nobody else wrote any of its bytes since.
-                (op.addr..op.addr + op.len.max(1)).all(|b| {
-                    let Some(loc) = self.locs.get(&b) else {
-                        return true;
-                    };
-                    let mine = |w: usize| w <= prev || self.events[w].thread == t;
-                    loc.write.is_none_or(mine)
-                        && loc.library.iter().all(|&(e, write)| !write || mine(e))
-                })
+                let mine = |w: usize| w <= prev || self.events[w].thread == t;
+                self.locs.written_only_by((op.addr, op.len), mine)
             }
             _ => false,
         }

@@ -69,15 +69,18 @@ type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<WordHasher>>;
 mod clock;
 mod footprint;
 mod library;
+mod locs;
 mod pool;
 mod races;
+mod rewind;
 mod tree;
 
-use clock::{Clock, Event, Loc};
+use clock::{Clock, Event};
 use footprint::*;
 use library::MAX_STUCK_SPINS;
+use locs::Locs;
 pub use pool::DporPool;
-use races::forget;
+use rewind::{StepMark, Undo};
 use tree::{key_after, Node};
 
 /// Key space above wasm32 addresses for non-memory dependencies.
@@ -120,7 +123,7 @@ pub struct DporScheduler {
     clocks: Vec<Clock>,
     counts: Vec<u32>,
     spawn_clocks: Vec<Clock>,
-    locs: AddrMap<Loc>,
+    locs: Locs,
     last_global: Option<usize>,
     /// Per mutex word, the last event that took the mutex (see [`Op::lock`]).
     acquired: Vec<(u64, usize)>,
@@ -148,6 +151,18 @@ pub struct DporScheduler {
     donated: Option<usize>,
     /// Whether the worker holds a subtree to explore.
     has_task: bool,
+    /// Undo journal of the analysis state (see [`rewind`]).
+    undo: Vec<Undo>,
+    /// Per analysed step, the state before it.
+    marks: Vec<StepMark>,
+    /// Steps at the start of this execution whose analysis was kept from
+    /// the previous one: they are only replayed.
+    reused: usize,
+    /// Steps taken so far in this execution.
+    step: usize,
+    /// Whether the analysis of the replayed prefix is kept (off only to
+    /// test that keeping it changes nothing).
+    reuse_prefix: bool,
 }
 
 impl DporScheduler {
@@ -166,7 +181,7 @@ impl DporScheduler {
             clocks: vec![],
             counts: vec![],
             spawn_clocks: vec![],
-            locs: AddrMap::default(),
+            locs: Locs::default(),
             last_global: None,
             acquired: Vec::new(),
             wakers: Vec::new(),
@@ -179,6 +194,11 @@ impl DporScheduler {
             floor: 0,
             donated: None,
             has_task: false,
+            undo: vec![],
+            marks: vec![],
+            reused: 0,
+            step: 0,
+            reuse_prefix: true,
         }
     }
 
@@ -199,7 +219,17 @@ impl DporScheduler {
         self.stats
     }
 
-    fn reset_execution(&mut self) {
+    /// Starts an execution that branches from the previous one at step
+    /// `branch` (0: a new path): the analysis of the steps before it is kept.
+    fn reset_execution(&mut self, branch: usize) {
+        self.reused = self.rewind(if self.reuse_prefix { branch } else { 0 });
+        self.step = 0;
+    }
+
+    /// Empties the per-execution analysis.
+    fn clear_analysis(&mut self) {
+        self.undo.clear();
+        self.marks.clear();
         self.events.clear();
         self.clocks.clear();
         self.counts.clear();
@@ -288,8 +318,13 @@ impl Scheduler for DporScheduler {
             self.stats.exhausted = true;
             return false;
         }
+        let branch = if self.started {
+            self.nodes.len() - 1
+        } else {
+            0
+        };
         self.started = true;
-        self.reset_execution();
+        self.reset_execution(branch);
         self.stats.executions += 1;
         true
     }
@@ -299,6 +334,16 @@ impl Scheduler for DporScheduler {
     }
 
     fn choose(&mut self, choice: &Choice<'_>) -> Option<ThreadId> {
+        let step = self.step;
+        self.step += 1;
+        if step < self.reused {
+            // Analysed in an earlier execution (see [`rewind`]).
+            if !self.replay_matches(step, choice) {
+                return None;
+            }
+            return Some(self.nodes[step].chosen);
+        }
+        self.mark_step();
         let i = self.events.len();
         if self.spawn_clocks.len() == 1 && choice.runnable.len() == 1 {
             return self.alone(choice);
@@ -437,6 +482,7 @@ impl Scheduler for DporScheduler {
             return Some(chosen);
         }
         if op.join && op.kind == OpKind::Memory(AccessKind::Read) {
+            self.save_join_words();
             self.join_words.push((op.addr, op.len));
         }
         let sync_only = self.sync_only(&op);
@@ -476,13 +522,22 @@ impl Scheduler for DporScheduler {
     /// mutex's last taker, or a thread's earlier access there (a spin's
     /// start), belongs to the old block too.
     fn allocated(&mut self, _thread: ThreadId, addr: u64, len: u64) {
-        let block = addr..addr + len;
-        forget(&mut self.locs, &block);
-        for m in &mut self.touched {
-            forget(m, &block);
+        if self.reused > 0 && self.step <= self.reused {
+            // Before the branch point: the kept state has it already.
+            return;
         }
-        self.join_words.retain(|&w| !overlap(w, (addr, len.max(1))));
-        self.acquired.retain(|(a, _)| !block.contains(a));
+        let block = addr..addr + len;
+        self.locs.forget(&block);
+        self.forget_touched(&block);
+        let old_word = |&w: &(u64, u64)| overlap(w, (addr, len.max(1)));
+        if self.join_words.iter().any(old_word) {
+            self.save_join_words();
+            self.join_words.retain(|w| !old_word(w));
+        }
+        if self.acquired.iter().any(|(a, _)| block.contains(a)) {
+            self.save_acquired();
+            self.acquired.retain(|(a, _)| !block.contains(a));
+        }
     }
 
     fn finish_execution(&mut self, end: &Finish<'_>) -> Result<(), Divergence> {

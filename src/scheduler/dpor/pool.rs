@@ -103,6 +103,7 @@ impl DporScheduler {
                 return false;
             }
             if self.has_task {
+                let resumed = self.started;
                 let more = !self.started || self.backtrack();
                 if more {
                     if pool.executions.fetch_add(1, Ordering::SeqCst) >= pool.limit {
@@ -114,7 +115,7 @@ impl DporScheduler {
                     if pool.hungry() {
                         self.donate(pool);
                     }
-                    self.reset_execution();
+                    self.reset_execution(if resumed { self.nodes.len() - 1 } else { 0 });
                     self.stats.executions += 1;
                     return true;
                 }

@@ -4,17 +4,6 @@
 
 use super::*;
 
-/// Removes the keys in `block` from `map`, by whichever is shorter.
-pub(super) fn forget<V>(map: &mut AddrMap<V>, block: &std::ops::Range<u64>) {
-    if block.end - block.start > map.len() as u64 {
-        map.retain(|b, _| !block.contains(b));
-    } else {
-        for b in block.clone() {
-            map.remove(&b);
-        }
-    }
-}
-
 impl DporScheduler {
     /// Whether `op` only synchronises: a join's read, or any access, wait or
     /// notify on a word a join read (see [`Op::join`]). It takes the
@@ -45,29 +34,11 @@ impl DporScheduler {
         let lib = plain_library(op);
         let mut deps = Events::new();
         let mut syncs = Events::new();
-        let bytes = |(start, len): (u64, u64), write: bool, deps: &mut Events| {
-            for b in start..start + len.max(1) {
-                if let Some(loc) = self.locs.get(&b) {
-                    deps.extend(loc.write);
-                    if write {
-                        deps.extend(loc.reads.iter().copied());
-                    }
-                    if !lib {
-                        deps.extend(
-                            loc.library
-                                .iter()
-                                .filter(|&&(_, w)| write || w)
-                                .map(|&(e, _)| e),
-                        );
-                    }
-                }
-            }
-        };
         if let Some(r) = f.reads {
-            bytes(r, false, &mut deps);
+            self.locs.conflicts(r, false, lib, &mut deps);
         }
         if let Some(w) = f.writes {
-            bytes(w, true, &mut deps);
+            self.locs.conflicts(w, true, lib, &mut deps);
         }
         if matches!(op.kind, OpKind::Resume | OpKind::Depart) && op.src != 0 {
             // Exactly the notify or arrival that woke it (whose clock holds
@@ -194,6 +165,7 @@ impl DporScheduler {
             self.wakers.push((op.src, i));
         }
         if op.lock {
+            self.save_acquired();
             match self.acquired.iter_mut().find(|(a, _)| *a == op.addr) {
                 Some(e) => e.1 = i,
                 None => self.acquired.push((op.addr, i)),
@@ -215,29 +187,11 @@ impl DporScheduler {
         let lib = plain_library(op);
         let events = &self.events;
         let of = |e: usize| events.get(e).map_or(t, |ev| ev.thread);
-        if let Some((start, len)) = f.writes {
-            for b in start..start + len.max(1) {
-                let loc = self.locs.entry(b).or_default();
-                if lib {
-                    loc.library.retain(|&mut (e, _)| of(e) != t);
-                    loc.library.push((i, true));
-                } else {
-                    loc.write = Some(i);
-                    loc.reads.clear();
-                    loc.library.clear();
-                }
-            }
+        if let Some(w) = f.writes {
+            self.locs.write(w, i, lib, |e| of(e) == t);
         }
-        if let Some((start, len)) = f.reads {
-            for b in start..start + len.max(1) {
-                let loc = self.locs.entry(b).or_default();
-                if lib {
-                    loc.library.retain(|&mut (e, w)| w || of(e) != t);
-                    loc.library.push((i, false));
-                } else {
-                    loc.reads.push(i);
-                }
-            }
+        if let Some(r) = f.reads {
+            self.locs.read(r, i, lib, |e| of(e) == t);
         }
         if f.global {
             self.last_global = Some(i);
@@ -247,12 +201,7 @@ impl DporScheduler {
             self.spawn_clocks.push(clock.clone());
         }
         if let OpKind::Memory(_) = op.kind {
-            if self.touched.len() <= ti {
-                self.touched.resize_with(ti + 1, AddrMap::default);
-            }
-            let (last, sites) = self.touched[ti]
-                .entry(op.addr)
-                .or_insert((i, SmallVec::new()));
+            let (last, sites) = self.touch(ti, op.addr);
             *last = i;
             match (op.kind, op.site) {
                 (OpKind::Memory(AccessKind::Read), Some(site)) if !sites.contains(&site) => {
