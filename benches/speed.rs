@@ -239,7 +239,7 @@ fn main() {
 /// another day's machine, whose speed drifts (one session measured the same
 /// binary 1.4x faster than the day before); this comparison does not.
 /// Executions/s with the start-up taken out: (N - 10) / (time of N - time
-/// of 10 executions), the best of three rounds each.
+/// of 10 executions), the best of five rounds (seven for DPOR).
 fn side_by_side(guests: &[(&str, Vec<u8>)]) {
     let Some(base) = std::env::var_os("INTERLACE_BASELINE_BIN") else {
         println!("\n(set INTERLACE_BASELINE_BIN to a baseline binary to compare side by side)");
@@ -274,7 +274,7 @@ fn side_by_side(guests: &[(&str, Vec<u8>)]) {
         (elapsed, v["executions"].as_u64().unwrap_or(n))
     };
     println!(
-        "\nside by side with {} (commands, start-up taken out, best of 3):\n",
+        "\nside by side with {} (commands, start-up taken out, best of 5 random, 7 DPOR):\n",
         base.to_string_lossy()
     );
     println!(
@@ -291,7 +291,10 @@ fn side_by_side(guests: &[(&str, Vec<u8>)]) {
                 let bin: &std::ffi::OsStr = if tag == "now" { now.as_ref() } else { &base };
                 run(bin, tag, &path, strategy, 10); // fills the cache
             }
-            for _ in 0..3 {
+            // DPOR's guests that it proves in a few hundred executions run
+            // for tens of milliseconds: more rounds against the noise.
+            let rounds = if strategy == "dpor" { 7 } else { 5 };
+            for _ in 0..rounds {
                 for (i, tag) in ["now", "base"].into_iter().enumerate() {
                     let bin: &std::ffi::OsStr = if tag == "now" { now.as_ref() } else { &base };
                     let (big, count) = run(bin, tag, &path, strategy, n);
