@@ -669,8 +669,9 @@ fn run_parallel(
 /// including the first failing execution. Indices are handed out in order,
 /// but a worker that stopped for time may leave a gap: only the unbroken
 /// run from the start counts. Kept until the end, every execution's record
-/// grew the process by ~1.4 KB per execution and cost `--jobs 2` a tenth of
-/// its speed.
+/// grew the process by ~1.4 KB, and `--jobs 2` reached 1.5-1.7x instead of
+/// 1.8-2.0x (the new heap pages' faults made every memory reset ask the
+/// kernel which pages are resident).
 struct Fold<'t> {
     tally: &'t mut Tally,
     expected: u64,
