@@ -77,7 +77,17 @@ fn mask_in(g: u64, start: u64, end: u64) -> u8 {
 #[derive(Default)]
 pub(super) struct Locs {
     map: AddrMap<Granule>,
-    journal: Vec<(u64, Option<Granule>)>,
+    journal: Vec<Journaled>,
+}
+
+/// How to undo one change.
+enum Journaled {
+    /// The granule's whole old value (None: there was none).
+    Old(u64, Option<Granule>),
+    /// A program read's mark pushed onto the granule's reads: popped. (A
+    /// copy of the reads list per read would cost the square of the reads
+    /// between two writes.)
+    Read(u64),
 }
 
 impl Locs {
@@ -94,16 +104,20 @@ impl Locs {
     /// Undoes every change made since the journal was `len` long.
     pub(super) fn rewind(&mut self, len: usize) {
         while self.journal.len() > len {
-            let Some((g, old)) = self.journal.pop() else {
-                break;
-            };
-            match old {
-                Some(gr) => {
+            match self.journal.pop() {
+                Some(Journaled::Old(g, Some(gr))) => {
                     self.map.insert(g, gr);
                 }
-                None => {
+                Some(Journaled::Old(g, None)) => {
                     self.map.remove(&g);
                 }
+                Some(Journaled::Read(g)) => {
+                    // Undone in reverse order: the mark is the last one.
+                    if let Some(gr) = self.map.get_mut(&g) {
+                        gr.reads.pop();
+                    }
+                }
+                None => break,
             }
         }
     }
@@ -113,11 +127,11 @@ impl Locs {
         use std::collections::hash_map::Entry;
         match self.map.entry(g) {
             Entry::Occupied(o) => {
-                self.journal.push((g, Some(o.get().clone())));
+                self.journal.push(Journaled::Old(g, Some(o.get().clone())));
                 o.into_mut()
             }
             Entry::Vacant(v) => {
-                self.journal.push((g, None));
+                self.journal.push(Journaled::Old(g, None));
                 v.insert(Granule::default())
             }
         }
@@ -177,8 +191,8 @@ impl Locs {
 
     /// Records event `i`'s write of `range`. A program write replaces
     /// everything on its bytes; a plain library write (`lib`) replaces only
-    /// its own thread's library accesses there (`of` tells an event's
-    /// thread, `mine` is it).
+    /// its own thread's library accesses there (`same_thread` tells which
+    /// events are its thread's).
     pub(super) fn write(
         &mut self,
         (start, len): (u64, u64),
@@ -220,12 +234,19 @@ impl Locs {
     ) {
         let event = event_index(i);
         for (g, m) in granules(start, len) {
-            let gr = self.change(g);
             let mark = Mark {
                 event,
                 mask: m,
                 write: false,
             };
+            if !lib {
+                if let Some(gr) = self.map.get_mut(&g) {
+                    self.journal.push(Journaled::Read(g));
+                    gr.reads.push(mark);
+                    continue;
+                }
+            }
+            let gr = self.change(g);
             if lib {
                 Granule::clear(&mut gr.library, m, |k| {
                     !k.write && same_thread(k.event as usize)
@@ -265,7 +286,7 @@ impl Locs {
             let Some(gr) = self.map.get_mut(&g) else {
                 continue;
             };
-            self.journal.push((g, Some(gr.clone())));
+            self.journal.push(Journaled::Old(g, Some(gr.clone())));
             strip(gr, mask_in(g, start, end));
             if gr.is_empty() {
                 self.map.remove(&g);

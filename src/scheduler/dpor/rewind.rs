@@ -183,9 +183,18 @@ mod tests {
             AccessKind::CompareExchange,
             AccessKind::Copy,
             AccessKind::Notify,
+            AccessKind::Wait,
         ];
         let kind = kinds[rng.random_range(0..kinds.len())];
         let word = rng.random_range(0..4u64) * 4;
+        if rng.random_bool(0.1) {
+            // Woken by the notify whose step number is `src` (or none).
+            return Op {
+                addr: word,
+                src: rng.random_range(0..4u64) * 4,
+                ..Op::plain(OpKind::Resume)
+            };
+        }
         Op {
             kind: OpKind::Memory(kind),
             site: Some(rng.random_range(0..3)),
@@ -195,7 +204,7 @@ mod tests {
             atomic: rng.random_bool(0.5),
             library: rng.random_bool(0.3),
             allocator: rng.random_bool(0.1),
-            join: false,
+            join: kind == AccessKind::Read && rng.random_bool(0.15),
             bookkeeping: false,
             fails: kind == AccessKind::CompareExchange && rng.random_bool(0.3),
             lock: kind == AccessKind::CompareExchange && rng.random_bool(0.5),
@@ -307,7 +316,8 @@ mod tests {
     /// Keeping the prefix's analysis explores exactly what analysing every
     /// step again does: the same executions, in the same order, with the
     /// same counts, on random programs (allocations between steps, locks,
-    /// library steps, daemon threads), with and without a bound.
+    /// joins' reads, waits, notifies and wake-ups, library steps, daemon
+    /// threads), with and without a bound.
     #[test]
     fn keeping_the_prefix_changes_nothing() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(14);
