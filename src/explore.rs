@@ -604,13 +604,7 @@ fn run_parallel(
     let done = AtomicU64::new(0);
     let base = Mutex::new(base);
     let before = tally.executions;
-    let fold = Mutex::new(Fold {
-        tally,
-        expected: warmup + slice.index,
-        step: slice.count,
-        waiting: BTreeMap::new(),
-        over: false,
-    });
+    let fold = Mutex::new(Fold::new(tally, warmup + slice.index, slice.count));
     let error: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..jobs)
@@ -681,7 +675,18 @@ struct Fold<'t> {
     over: bool,
 }
 
-impl Fold<'_> {
+impl<'t> Fold<'t> {
+    /// Results from index `first` on, every `step`-th.
+    fn new(tally: &'t mut Tally, first: u64, step: u64) -> Fold<'t> {
+        Fold {
+            tally,
+            expected: first,
+            step,
+            waiting: BTreeMap::new(),
+            over: false,
+        }
+    }
+
     fn push(&mut self, index: u64, execution: Execution) {
         if self.over {
             return;
@@ -842,13 +847,7 @@ mod tests {
     #[test]
     fn parallel_results_fold_in_index_order() {
         let mut tally = Tally::default();
-        let mut fold = Fold {
-            tally: &mut tally,
-            expected: 8,
-            step: 2,
-            waiting: BTreeMap::new(),
-            over: false,
-        };
+        let mut fold = Fold::new(&mut tally, 8, 2);
         fold.push(10, execution(1, false));
         assert_eq!(fold.tally.executions, 0, "10 waits for 8");
         fold.push(8, execution(0, false));
@@ -868,13 +867,7 @@ mod tests {
 
         // A gap (a worker stopped for time): what follows is not counted.
         let mut tally = Tally::default();
-        let mut fold = Fold {
-            tally: &mut tally,
-            expected: 0,
-            step: 1,
-            waiting: BTreeMap::new(),
-            over: false,
-        };
+        let mut fold = Fold::new(&mut tally, 0, 1);
         fold.push(0, execution(0, false));
         fold.push(2, execution(0, false));
         assert_eq!(tally.executions, 1);

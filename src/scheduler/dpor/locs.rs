@@ -41,6 +41,13 @@ impl Granule {
         });
     }
 
+    /// Forgets bytes `m` everywhere.
+    fn forget(&mut self, m: u8) {
+        Granule::clear(&mut self.writes, m, |_| true);
+        Granule::clear(&mut self.reads, m, |_| true);
+        Granule::clear(&mut self.library, m, |_| true);
+    }
+
     fn is_empty(&self) -> bool {
         self.writes.is_empty() && self.reads.is_empty() && self.library.is_empty()
     }
@@ -211,9 +218,7 @@ impl Locs {
                     write: true,
                 });
             } else {
-                Granule::clear(&mut gr.writes, m, |_| true);
-                Granule::clear(&mut gr.reads, m, |_| true);
-                Granule::clear(&mut gr.library, m, |_| true);
+                gr.forget(m);
                 gr.writes.push(Mark {
                     event,
                     mask: m,
@@ -265,11 +270,6 @@ impl Locs {
             return;
         }
         let (start, end) = (block.start, block.end);
-        let strip = |gr: &mut Granule, m: u8| {
-            Granule::clear(&mut gr.writes, m, |_| true);
-            Granule::clear(&mut gr.reads, m, |_| true);
-            Granule::clear(&mut gr.library, m, |_| true);
-        };
         let hit: Vec<u64> = if (end - start) / GRANULE > self.map.len() as u64 {
             self.map
                 .keys()
@@ -287,7 +287,7 @@ impl Locs {
                 continue;
             };
             self.journal.push(Journaled::Old(g, Some(gr.clone())));
-            strip(gr, mask_in(g, start, end));
+            gr.forget(mask_in(g, start, end));
             if gr.is_empty() {
                 self.map.remove(&g);
             }

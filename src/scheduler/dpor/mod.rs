@@ -219,10 +219,16 @@ impl DporScheduler {
         self.stats
     }
 
-    /// Starts an execution that branches from the previous one at step
-    /// `branch` (0: a new path): the analysis of the steps before it is kept.
-    fn reset_execution(&mut self, branch: usize) {
-        self.reused = self.rewind(if self.reuse_prefix { branch } else { 0 });
+    /// Starts an execution: one that `resumed` the path of the previous one
+    /// (backtracked) branches at the last node, and the analysis of the
+    /// steps before it is kept; otherwise a new path.
+    fn reset_execution(&mut self, resumed: bool) {
+        let branch = if resumed && self.reuse_prefix {
+            self.nodes.len() - 1
+        } else {
+            0
+        };
+        self.reused = self.rewind(branch);
         self.step = 0;
     }
 
@@ -318,13 +324,9 @@ impl Scheduler for DporScheduler {
             self.stats.exhausted = true;
             return false;
         }
-        let branch = if self.started {
-            self.nodes.len() - 1
-        } else {
-            0
-        };
+        let resumed = self.started;
         self.started = true;
-        self.reset_execution(branch);
+        self.reset_execution(resumed);
         self.stats.executions += 1;
         true
     }

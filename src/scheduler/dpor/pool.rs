@@ -115,7 +115,7 @@ impl DporScheduler {
                     if pool.hungry() {
                         self.donate(pool);
                     }
-                    self.reset_execution(if resumed { self.nodes.len() - 1 } else { 0 });
+                    self.reset_execution(resumed);
                     self.stats.executions += 1;
                     return true;
                 }

@@ -139,15 +139,17 @@ impl DporScheduler {
         if self.touched.len() <= ti {
             self.touched.resize_with(ti + 1, AddrMap::default);
         }
-        let old = self.touched[ti].get(&addr).cloned();
+        use std::collections::hash_map::Entry;
+        let (old, touch) = match self.touched[ti].entry(addr) {
+            Entry::Occupied(o) => (Some(o.get().clone()), o.into_mut()),
+            Entry::Vacant(v) => (None, v.insert((usize::MAX, SmallVec::new()))),
+        };
         self.undo.push(Undo::Touch {
             thread: ti,
             addr,
             old,
         });
-        self.touched[ti]
-            .entry(addr)
-            .or_insert((usize::MAX, SmallVec::new()))
+        touch
     }
 
     /// Journals `acquired` before it changes.
@@ -240,27 +242,32 @@ mod tests {
         all
     }
 
+    /// Each thread's pending step, and the spawned threads with one left.
+    fn state(program: &[Vec<Instr>], pc: &[usize], spawned: usize) -> (Vec<Op>, Vec<ThreadId>) {
+        let pending = (0..program.len())
+            .map(|t| match program[t].get(pc[t]) {
+                Some(Instr::Step(op)) => *op,
+                _ => Op::plain(OpKind::Yield),
+            })
+            .collect();
+        let runnable = (0..spawned)
+            .filter(|&t| pc[t] < program[t].len())
+            .map(|t| ThreadId(t as u32))
+            .collect();
+        (pending, runnable)
+    }
+
     /// Runs `dpor` over `program` to the end; every execution's choices.
     fn explore(program: &[Vec<Instr>], mut dpor: DporScheduler) -> (Vec<Vec<u32>>, DporStats) {
         let mut runs = vec![];
         while dpor.next_execution() {
-            let n = program.len();
-            let mut pc = vec![0usize; n];
+            let mut pc = vec![0usize; program.len()];
             let mut spawned = 1;
             let mut current: Option<ThreadId> = None;
             let mut chosen = vec![];
             let mut step = 0u64;
             let kind = loop {
-                let pending: Vec<Op> = (0..n)
-                    .map(|t| match program[t].get(pc[t]) {
-                        Some(Instr::Step(op)) => *op,
-                        _ => Op::plain(OpKind::Yield),
-                    })
-                    .collect();
-                let runnable: Vec<ThreadId> = (0..spawned)
-                    .filter(|&t| pc[t] < program[t].len())
-                    .map(|t| ThreadId(t as u32))
-                    .collect();
+                let (pending, runnable) = state(program, &pc, spawned);
                 if runnable.is_empty() {
                     break FinishKind::Stopped;
                 }
@@ -292,16 +299,10 @@ mod tests {
                     break FinishKind::Stopped;
                 }
             };
-            let pending: Vec<Op> = (0..n)
-                .map(|t| match program[t].get(pc[t]) {
-                    Some(Instr::Step(op)) => *op,
-                    _ => Op::plain(OpKind::Yield),
-                })
-                .collect();
-            let runnable: Vec<ThreadId> = (0..spawned)
-                .filter(|&t| pc[t] < program[t].len() && kind != FinishKind::Abandoned)
-                .map(|t| ThreadId(t as u32))
-                .collect();
+            let (pending, mut runnable) = state(program, &pc, spawned);
+            if kind == FinishKind::Abandoned {
+                runnable.clear();
+            }
             dpor.finish_execution(&Finish {
                 kind,
                 runnable: &runnable,
