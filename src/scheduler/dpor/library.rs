@@ -79,6 +79,13 @@ impl DporScheduler {
             && library_memory(&prev)
             && library_memory(op)
             && !matches!(op.kind, OpKind::Memory(AccessKind::Grow))
+            // Taking a mutex is a step of its own: whether it can be taken
+            // depends on the other threads, so a block that ran on into it
+            // would be longer or shorter by their state, and the search
+            // takes a thread's next step to be what its own state says (a
+            // block fused with the lock hid every order in which another
+            // thread takes the mutex between the two, see `every_schedule`).
+            && !op.lock
             && !second_visible
             && i - start < MAX_BLOCK)
             .then_some(c)

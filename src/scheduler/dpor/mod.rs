@@ -67,6 +67,8 @@ type Events = SmallVec<[usize; 8]>;
 type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<WordHasher>>;
 
 mod clock;
+#[cfg(test)]
+mod every_schedule;
 mod footprint;
 mod library;
 mod locs;

@@ -1,0 +1,304 @@
+//! The model check of the search: on random small programs with a
+//! blocking mutex, every order of conflicting steps that some schedule
+//! reaches, DPOR reaches.
+
+use super::*;
+use crate::scheduler::{Choice, FinishKind};
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeSet;
+
+/// The mutex's word.
+const MUTEX: u64 = 64;
+
+/// Taking the mutex, as the runtime reports std's `Mutex::lock` (library
+/// code; the thread waits while another holds it).
+fn lock() -> Op {
+    Op {
+        kind: OpKind::Memory(AccessKind::CompareExchange),
+        addr: MUTEX,
+        len: 4,
+        atomic: true,
+        library: true,
+        lock: true,
+        ..Op::plain(OpKind::Start)
+    }
+}
+
+/// Letting it go (std's unlock swap).
+fn unlock() -> Op {
+    Op {
+        kind: OpKind::Memory(AccessKind::ReadModifyWrite),
+        addr: MUTEX,
+        len: 4,
+        atomic: true,
+        library: true,
+        ..Op::plain(OpKind::Start)
+    }
+}
+
+/// A library step on a word of the thread's own, right before it takes
+/// the mutex (std's code around `lock`).
+fn library_step(site: u32, word: u64) -> Op {
+    Op {
+        kind: OpKind::Memory(AccessKind::Read),
+        site: Some(site),
+        addr: word,
+        len: 4,
+        library: true,
+        ..Op::plain(OpKind::Start)
+    }
+}
+
+/// A program step (plain, at its own site).
+fn step(kind: AccessKind, site: u32, addr: u64) -> Op {
+    Op {
+        kind: OpKind::Memory(kind),
+        site: Some(site),
+        addr,
+        len: 4,
+        ..Op::plain(OpKind::Start)
+    }
+}
+
+/// A program step on one of three shared words, each at a site of its own
+/// (so that no read is a spin's re-read).
+fn random_op(rng: &mut impl Rng, site: &mut u32) -> Op {
+    let kinds = [
+        AccessKind::Read,
+        AccessKind::Read,
+        AccessKind::Write,
+        AccessKind::ReadModifyWrite,
+        AccessKind::CompareExchange,
+    ];
+    let kind = kinds[rng.random_range(0..kinds.len())];
+    *site += 1;
+    Op {
+        kind: OpKind::Memory(kind),
+        site: Some(*site),
+        addr: rng.random_range(0..3u64) * 4,
+        len: 4,
+        atomic: rng.random_bool(0.5),
+        fails: kind == AccessKind::CompareExchange && rng.random_bool(0.3),
+        ..Op::plain(OpKind::Start)
+    }
+}
+
+/// Thread 0 spawns the others; each starts, may run a library step, and
+/// runs one or two critical sections or steps outside any.
+fn random_program(rng: &mut rand_chacha::ChaCha8Rng) -> Vec<Vec<Op>> {
+    let mut site = 0;
+    let threads = rng.random_range(2..=3);
+    let mut all = vec![vec![Op::plain(OpKind::Spawn); threads]];
+    for k in 0..threads {
+        let mut v = vec![Op::plain(OpKind::Start)];
+        for _ in 0..rng.random_range(1..=2) {
+            if rng.random_bool(0.4) {
+                site += 1;
+                v.push(library_step(site, 128 + 8 * k as u64));
+            }
+            let locked = rng.random_bool(0.7);
+            if locked {
+                v.push(lock());
+            }
+            for _ in 0..rng.random_range(1..=2) {
+                v.push(random_op(rng, &mut site));
+            }
+            if locked {
+                v.push(unlock());
+            }
+        }
+        all.push(v);
+    }
+    all
+}
+
+/// A run: each thread's next step, who has been spawned, who holds the
+/// mutex, and the steps taken.
+struct Run<'p> {
+    program: &'p [Vec<Op>],
+    pc: Vec<usize>,
+    spawned: usize,
+    holder: Option<usize>,
+    done: Vec<(usize, usize)>,
+}
+
+/// The order of every two conflicting steps of different threads.
+type Trace = Vec<((usize, usize), (usize, usize))>;
+
+impl<'p> Run<'p> {
+    fn new(program: &'p [Vec<Op>]) -> Run<'p> {
+        Run {
+            program,
+            pc: vec![0; program.len()],
+            spawned: 1,
+            holder: None,
+            done: vec![],
+        }
+    }
+
+    fn pending(&self) -> Vec<Op> {
+        (0..self.program.len())
+            .map(|t| {
+                self.program[t]
+                    .get(self.pc[t])
+                    .copied()
+                    .unwrap_or(Op::plain(OpKind::Yield))
+            })
+            .collect()
+    }
+
+    /// Spawned threads with a step left that can take it now.
+    fn runnable(&self) -> Vec<ThreadId> {
+        (0..self.spawned)
+            .filter(|&t| {
+                self.program[t]
+                    .get(self.pc[t])
+                    .is_some_and(|op| !op.lock || self.holder.is_none())
+            })
+            .map(|t| ThreadId(t as u32))
+            .collect()
+    }
+
+    fn step(&mut self, t: usize) {
+        let op = self.program[t][self.pc[t]];
+        self.done.push((t, self.pc[t]));
+        self.pc[t] += 1;
+        if op.kind == OpKind::Spawn {
+            self.spawned += 1;
+        }
+        if op.lock {
+            self.holder = Some(t);
+        } else if op.addr == MUTEX && matches!(op.kind, OpKind::Memory(_)) {
+            self.holder = None;
+        }
+    }
+
+    fn trace(&self) -> Trace {
+        let op = |&(t, k): &(usize, usize)| self.program[t][k];
+        let mut v = vec![];
+        for (i, x) in self.done.iter().enumerate() {
+            for y in &self.done[i + 1..] {
+                if x.0 != y.0 && dependent(&op(x), &op(y)) {
+                    v.push((*x, *y));
+                }
+            }
+        }
+        v.sort_unstable();
+        v
+    }
+}
+
+/// Every schedule's trace, depth first; None past `budget` schedules.
+fn every_trace(program: &[Vec<Op>], budget: usize) -> Option<BTreeSet<Trace>> {
+    fn go(run: &mut Run<'_>, out: &mut BTreeSet<Trace>, left: &mut usize) -> bool {
+        let runnable = run.runnable();
+        if runnable.is_empty() {
+            out.insert(run.trace());
+            *left -= 1;
+            return *left > 0;
+        }
+        for t in runnable {
+            let (pc, spawned, holder, len) =
+                (run.pc.clone(), run.spawned, run.holder, run.done.len());
+            run.step(t.0 as usize);
+            let go_on = go(run, out, left);
+            run.pc = pc;
+            run.spawned = spawned;
+            run.holder = holder;
+            run.done.truncate(len);
+            if !go_on {
+                return false;
+            }
+        }
+        true
+    }
+    let mut out = BTreeSet::new();
+    let mut left = budget;
+    go(&mut Run::new(program), &mut out, &mut left).then_some(out)
+}
+
+/// The traces of DPOR's complete executions.
+fn dpor_traces(program: &[Vec<Op>]) -> BTreeSet<Trace> {
+    let mut dpor = DporScheduler::new(None, 100_000);
+    let mut out = BTreeSet::new();
+    while dpor.next_execution() {
+        let mut run = Run::new(program);
+        let mut current: Option<ThreadId> = None;
+        let mut step = 0;
+        let kind = loop {
+            let (pending, runnable) = (run.pending(), run.runnable());
+            if runnable.is_empty() {
+                break FinishKind::Stopped;
+            }
+            let choice = Choice {
+                current: current.filter(|c| runnable.contains(c)),
+                runnable: &runnable,
+                pending: &pending,
+                step,
+                markers: &[],
+                thread_names: &[],
+            };
+            let Some(t) = dpor.choose(&choice) else {
+                break FinishKind::Abandoned;
+            };
+            run.step(t.0 as usize);
+            current = Some(t);
+            step += 1;
+        };
+        let (pending, mut runnable) = (run.pending(), run.runnable());
+        if kind == FinishKind::Abandoned {
+            runnable.clear();
+        } else {
+            out.insert(run.trace());
+        }
+        dpor.finish_execution(&Finish {
+            kind,
+            runnable: &runnable,
+            pending: &pending,
+        })
+        .unwrap();
+    }
+    assert!(dpor.stats().exhausted);
+    out
+}
+
+/// A thread whose library step runs right before it takes the mutex: when
+/// the mutex was free, that step and the lock were one block, and the
+/// search never let another thread take the mutex between them (the order
+/// "thread 3's section first" was missed).
+#[test]
+fn another_thread_takes_the_mutex_after_a_library_step() {
+    use AccessKind::{CompareExchange, Read};
+    let spawn = Op::plain(OpKind::Spawn);
+    let start = Op::plain(OpKind::Start);
+    let program = vec![
+        vec![lock(), spawn, spawn, spawn, unlock()],
+        vec![
+            start,
+            library_step(1, 128),
+            lock(),
+            step(CompareExchange, 2, 0),
+            unlock(),
+        ],
+        vec![start, lock(), step(CompareExchange, 3, 4), unlock()],
+        vec![start, lock(), step(Read, 4, 0), step(Read, 5, 4), unlock()],
+    ];
+    let all = every_trace(&program, 1_000_000).expect("small enough");
+    assert_eq!(dpor_traces(&program), all);
+}
+
+/// DPOR reaches what every schedule reaches, on random programs.
+#[test]
+fn dpor_reaches_every_order_that_a_schedule_reaches() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(27);
+    let mut checked = 0;
+    for round in 0..300 {
+        let program = random_program(&mut rng);
+        let Some(all) = every_trace(&program, 20_000) else {
+            continue;
+        };
+        assert_eq!(dpor_traces(&program), all, "round {round}: {program:?}");
+        checked += 1;
+    }
+    assert!(checked > 150, "{checked}");
+}
