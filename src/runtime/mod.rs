@@ -349,9 +349,17 @@ pub fn execute(
             FinishKind::Failed
         }
     };
+    let waiting: Vec<ThreadId> = st
+        .threads
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| matches!(t.status, state::Status::Locking { .. }))
+        .map(|(i, _)| ThreadId(i as u32))
+        .collect();
     let finish = Finish {
         kind,
         runnable: &st.runnable,
+        waiting: &waiting,
         pending: &st.pending,
     };
     let divergence = st.scheduler.finish_execution(&finish);

@@ -94,6 +94,9 @@ pub struct Finish<'a> {
     pub kind: FinishKind,
     /// Threads that could still run, ascending.
     pub runnable: &'a [ThreadId],
+    /// Threads waiting to take a held mutex, ascending: their pending
+    /// operation is the acquisition.
+    pub waiting: &'a [ThreadId],
     pub(crate) pending: &'a [Op],
 }
 

@@ -558,6 +558,16 @@ impl Scheduler for DporScheduler {
         let last = self.events.len().checked_sub(1);
         let everything = end.kind == FinishKind::StepBound
             || self.last_op.is_some_and(|o| o.kind == OpKind::Stop);
+        // A thread waiting for a held mutex would take it if its holder had
+        // not: the acquisition races with the holder's (a lock-order
+        // deadlock otherwise ends every execution that reversed the first
+        // of the two mutexes before the second could be).
+        for &q in end.waiting {
+            let op = *end.pending(q);
+            if op.lock && !self.sync_only(&op) {
+                self.races(q, &op);
+            }
+        }
         for &q in end.runnable {
             let op = *end.pending(q);
             if op.kind == OpKind::Stop && self.last_op.is_some_and(|o| o.kind == OpKind::Stop) {

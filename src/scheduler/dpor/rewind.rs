@@ -306,6 +306,7 @@ mod tests {
             dpor.finish_execution(&Finish {
                 kind,
                 runnable: &runnable,
+                waiting: &[],
                 pending: &pending,
             })
             .unwrap();
