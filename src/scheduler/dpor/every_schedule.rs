@@ -92,7 +92,8 @@ fn random_op(rng: &mut impl Rng, site: &mut u32) -> Op {
     }
 }
 
-/// Thread 0 spawns the others (and may return without joining them); each
+/// Thread 0 spawns the others (and may join one, and return without
+/// joining the rest); each
 /// starts, may run a library step right before its first lock, and runs
 /// one or two critical sections (of either mutex, sometimes with the
 /// other taken inside: two threads that nest them in opposite orders can
@@ -101,8 +102,16 @@ fn random_program(rng: &mut rand_chacha::ChaCha8Rng) -> Vec<Vec<Op>> {
     let mut site = 0;
     let threads = rng.random_range(2..=3);
     let mut main = vec![Op::plain(OpKind::Spawn); threads];
+    if rng.random_bool(0.3) {
+        // main joins a thread, then steps.
+        main.push(Op {
+            addr: rng.random_range(1..=threads as u64),
+            ..Op::plain(OpKind::Join)
+        });
+        main.push(random_op(rng, &mut site));
+    }
     if rng.random_bool(0.4) {
-        // main returns without joining: the others are daemons.
+        // main returns without joining (the rest): daemons.
         main.push(random_op(rng, &mut site));
         main.push(Op::plain(OpKind::Stop));
     }
@@ -197,7 +206,12 @@ impl<'p> Run<'p> {
             .filter(|&t| {
                 self.program[t]
                     .get(self.pc[t])
-                    .is_some_and(|op| !op.lock || self.holders[slot(op.addr)].is_none())
+                    .is_some_and(|op| match op.kind {
+                        OpKind::Join => {
+                            self.pc[op.addr as usize] == self.program[op.addr as usize].len()
+                        }
+                        _ => !op.lock || self.holders[slot(op.addr)].is_none(),
+                    })
             })
             .map(|t| ThreadId(t as u32))
             .collect()
