@@ -349,13 +349,7 @@ pub fn execute(
             FinishKind::Failed
         }
     };
-    let waiting: Vec<ThreadId> = st
-        .threads
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| matches!(t.status, state::Status::Locking { .. }))
-        .map(|(i, _)| ThreadId(i as u32))
-        .collect();
+    let waiting = st.lock_waiting();
     let finish = Finish {
         kind,
         runnable: &st.runnable,

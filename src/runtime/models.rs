@@ -79,6 +79,21 @@ impl ExecState {
         }
     }
 
+    /// Threads waiting to take a lock that is held, ascending (see
+    /// [`crate::scheduler::Finish::waiting`]).
+    pub fn lock_waiting(&self) -> Vec<ThreadId> {
+        if self.locking == 0 {
+            return vec![];
+        }
+        (0..self.threads.len())
+            .filter(|&i| match self.threads[i].status {
+                Status::Locking { addr, kind } => !self.word_free(addr, kind),
+                _ => false,
+            })
+            .map(|i| ThreadId(i as u32))
+            .collect()
+    }
+
     /// Thread `tid` is about to take the lock at `op.addr`: it blocks until
     /// `kind` says the word can be taken; its step, which the guest performs
     /// right after, takes it. True when it must park.

@@ -3,7 +3,7 @@
 //! reaches, DPOR reaches.
 
 use super::*;
-use crate::scheduler::{Choice, FinishKind};
+use crate::scheduler::FinishKind;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
 
@@ -11,38 +11,32 @@ use std::collections::BTreeSet;
 const MUTEX: u64 = 64;
 const OTHER: u64 = 72;
 
-/// Taking the mutex, as the runtime reports std's `Mutex::lock` (library
-/// code; the thread waits while another holds it).
-fn lock() -> Op {
-    lock_at(MUTEX)
+/// Taking the mutex at `addr` (`take`), as the runtime reports std's
+/// `Mutex::lock` (library code; the thread waits while another holds it),
+/// or letting it go (std's unlock swap).
+fn mutex(addr: u64, take: bool) -> Op {
+    let kind = if take {
+        AccessKind::CompareExchange
+    } else {
+        AccessKind::ReadModifyWrite
+    };
+    Op {
+        kind: OpKind::Memory(kind),
+        addr,
+        len: 4,
+        atomic: true,
+        library: true,
+        lock: take,
+        ..Op::plain(OpKind::Start)
+    }
 }
 
 fn lock_at(addr: u64) -> Op {
-    Op {
-        kind: OpKind::Memory(AccessKind::CompareExchange),
-        addr,
-        len: 4,
-        atomic: true,
-        library: true,
-        lock: true,
-        ..Op::plain(OpKind::Start)
-    }
-}
-
-/// Letting it go (std's unlock swap).
-fn unlock() -> Op {
-    unlock_at(MUTEX)
+    mutex(addr, true)
 }
 
 fn unlock_at(addr: u64) -> Op {
-    Op {
-        kind: OpKind::Memory(AccessKind::ReadModifyWrite),
-        addr,
-        len: 4,
-        atomic: true,
-        library: true,
-        ..Op::plain(OpKind::Start)
-    }
+    mutex(addr, false)
 }
 
 /// A library step on a word of the thread's own, right before it takes
@@ -318,15 +312,7 @@ fn dpor_traces(program: &[Vec<Op>]) -> BTreeSet<Trace> {
                     FinishKind::Deadlock
                 };
             }
-            let choice = Choice {
-                current: current.filter(|c| runnable.contains(c)),
-                runnable: &runnable,
-                pending: &pending,
-                step,
-                markers: &[],
-                thread_names: &[],
-            };
-            let Some(t) = dpor.choose(&choice) else {
+            let Some(t) = dpor.choose_among(current, &runnable, &pending, step) else {
                 break FinishKind::Abandoned;
             };
             run.step(t.0 as usize);
@@ -365,16 +351,27 @@ fn another_thread_takes_the_mutex_after_a_library_step() {
     let spawn = Op::plain(OpKind::Spawn);
     let start = Op::plain(OpKind::Start);
     let program = vec![
-        vec![lock(), spawn, spawn, spawn, unlock()],
+        vec![lock_at(MUTEX), spawn, spawn, spawn, unlock_at(MUTEX)],
         vec![
             start,
             library_step(1, 128),
-            lock(),
+            lock_at(MUTEX),
             step(CompareExchange, 2, 0),
-            unlock(),
+            unlock_at(MUTEX),
         ],
-        vec![start, lock(), step(CompareExchange, 3, 4), unlock()],
-        vec![start, lock(), step(Read, 4, 0), step(Read, 5, 4), unlock()],
+        vec![
+            start,
+            lock_at(MUTEX),
+            step(CompareExchange, 3, 4),
+            unlock_at(MUTEX),
+        ],
+        vec![
+            start,
+            lock_at(MUTEX),
+            step(Read, 4, 0),
+            step(Read, 5, 4),
+            unlock_at(MUTEX),
+        ],
     ];
     let all = every_trace(&program, 1_000_000).expect("small enough");
     assert_eq!(dpor_traces(&program), all);

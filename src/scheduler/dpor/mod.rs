@@ -314,6 +314,28 @@ impl DporScheduler {
     }
 }
 
+#[cfg(test)]
+impl DporScheduler {
+    /// One choice of a model test's run: `runnable` (ascending) with each
+    /// thread's `pending` step, after `current` ran step `step - 1`.
+    pub(super) fn choose_among(
+        &mut self,
+        current: Option<ThreadId>,
+        runnable: &[ThreadId],
+        pending: &[Op],
+        step: u64,
+    ) -> Option<ThreadId> {
+        self.choose(&Choice {
+            current: current.filter(|c| runnable.contains(c)),
+            runnable,
+            pending,
+            step,
+            markers: &[],
+            thread_names: &[],
+        })
+    }
+}
+
 impl Scheduler for DporScheduler {
     fn next_execution(&mut self) -> bool {
         if let Some(pool) = self.pool.clone() {

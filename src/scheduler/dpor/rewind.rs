@@ -166,7 +166,7 @@ impl DporScheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::{Choice, FinishKind};
+    use crate::scheduler::FinishKind;
     use rand::{Rng, SeedableRng};
 
     /// A thread's straight-line program: steps, and allocations it reports
@@ -271,15 +271,7 @@ mod tests {
                 if runnable.is_empty() {
                     break FinishKind::Stopped;
                 }
-                let choice = Choice {
-                    current: current.filter(|c| runnable.contains(c)),
-                    runnable: &runnable,
-                    pending: &pending,
-                    step,
-                    markers: &[],
-                    thread_names: &[],
-                };
-                let Some(t) = dpor.choose(&choice) else {
+                let Some(t) = dpor.choose_among(current, &runnable, &pending, step) else {
                     break FinishKind::Abandoned;
                 };
                 chosen.push(t.0);
