@@ -478,7 +478,13 @@ impl Scheduler for DporScheduler {
             self.nodes.push(node);
             pick
         };
-        let op = *choice.pending(chosen);
+        let mut op = *choice.pending(chosen);
+        if matches!(op.kind, OpKind::Memory(AccessKind::Notify) | OpKind::Arrive) {
+            // A step that may wake threads is named by its step number, which
+            // the runtime gives it only as it runs (after this choice); a
+            // woken thread's resumption names the same number (see `Op::src`).
+            op.src = choice.step;
+        }
         let start = self.nodes[i].start;
         if start == i {
             if self.nodes[i].block.is_empty() {
@@ -570,6 +576,19 @@ impl Scheduler for DporScheduler {
         if let Some(d) = self.divergence.take() {
             return Err(Divergence(d));
         }
+        // A thread waiting for a held mutex would take it if its holder had
+        // not: the acquisition races with the holder's (a lock-order
+        // deadlock otherwise ends every execution that reversed the first
+        // of the two mutexes before the second could be). Also where the
+        // execution is abandoned, all its runnable threads asleep: a
+        // sleeper's runs are covered elsewhere, but a waiter is no sleeper
+        // (see `every_schedule`: the order with the waiter first was lost).
+        for &q in end.waiting {
+            let op = *end.pending(q);
+            if op.lock && !self.sync_only(&op) {
+                self.races(q, &op);
+            }
+        }
         if end.kind == FinishKind::Abandoned {
             return Ok(());
         }
@@ -580,16 +599,6 @@ impl Scheduler for DporScheduler {
         let last = self.events.len().checked_sub(1);
         let everything = end.kind == FinishKind::StepBound
             || self.last_op.is_some_and(|o| o.kind == OpKind::Stop);
-        // A thread waiting for a held mutex would take it if its holder had
-        // not: the acquisition races with the holder's (a lock-order
-        // deadlock otherwise ends every execution that reversed the first
-        // of the two mutexes before the second could be).
-        for &q in end.waiting {
-            let op = *end.pending(q);
-            if op.lock && !self.sync_only(&op) {
-                self.races(q, &op);
-            }
-        }
         for &q in end.runnable {
             let op = *end.pending(q);
             if op.kind == OpKind::Stop && self.last_op.is_some_and(|o| o.kind == OpKind::Stop) {
