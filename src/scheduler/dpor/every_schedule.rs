@@ -78,16 +78,18 @@ fn resume() -> Op {
     }
 }
 
-/// Sets `FLAG` and wakes `wakes` waiters (0: all), and maybe does another
-/// step and wakes them again (so a woken thread must be ordered after the
-/// notify that woke it, not the later one).
-fn setter(rng: &mut impl Rng, site: &mut u32) -> Vec<Op> {
+/// Sets `FLAG` (under `MUTEX` if `locked`, as with a condition variable)
+/// and wakes `wakes` waiters (0: all), and maybe does another step and
+/// wakes them again (so a woken thread must be ordered after the notify
+/// that woke it, not the later one).
+fn setter(rng: &mut impl Rng, site: &mut u32, locked: bool) -> Vec<Op> {
     let wakes = rng.random_range(0..=1);
     *site += 2;
-    let mut v = vec![
-        step_atomic(AccessKind::Write, *site - 1, FLAG),
-        futex(AccessKind::Notify, *site, wakes),
-    ];
+    let mut v = under(
+        locked,
+        vec![step_atomic(AccessKind::Write, *site - 1, FLAG)],
+    );
+    v.push(futex(AccessKind::Notify, *site, wakes));
     if rng.random_bool(0.5) {
         v.push(random_op(rng, site));
         *site += 1;
@@ -98,15 +100,28 @@ fn setter(rng: &mut impl Rng, site: &mut u32) -> Vec<Op> {
 
 /// Waits until `FLAG` is set: reads it, waits while it is 0 (the wait
 /// returns at once if it is not), and reads it again (one setter: once
-/// woken, or once the wait found it set, it is 1).
-fn awaiter(site: &mut u32) -> Vec<Op> {
+/// woken, or once the wait found it set, it is 1); the reads under
+/// `MUTEX` if `locked`, the wait outside it, as a condition variable's.
+fn awaiter(site: &mut u32, locked: bool) -> Vec<Op> {
     *site += 3;
-    vec![
-        step_atomic(AccessKind::Read, *site - 2, FLAG),
-        futex(AccessKind::Wait, *site - 1, 0),
-        resume(),
-        step_atomic(AccessKind::Read, *site, FLAG),
-    ]
+    let mut v = under(locked, vec![step_atomic(AccessKind::Read, *site - 2, FLAG)]);
+    v.extend([futex(AccessKind::Wait, *site - 1, 0), resume()]);
+    v.extend(under(
+        locked,
+        vec![step_atomic(AccessKind::Read, *site, FLAG)],
+    ));
+    v
+}
+
+/// `steps`, inside a critical section of `MUTEX` if `locked`.
+fn under(locked: bool, steps: Vec<Op>) -> Vec<Op> {
+    if !locked {
+        return steps;
+    }
+    let mut v = vec![lock_at(MUTEX)];
+    v.extend(steps);
+    v.push(unlock_at(MUTEX));
+    v
 }
 
 fn step_atomic(kind: AccessKind, site: u32, addr: u64) -> Op {
@@ -224,10 +239,11 @@ fn random_program(rng: &mut rand_chacha::ChaCha8Rng) -> Vec<Vec<Op>> {
             };
             all[t].splice(at..at, piece);
         };
-        let piece = setter(rng, &mut site);
+        let locked = rng.random_bool(0.5);
+        let piece = setter(rng, &mut site, locked);
         place(rng, setter_at, piece);
         for w in waiters {
-            let piece = awaiter(&mut site);
+            let piece = awaiter(&mut site, locked);
             place(rng, w, piece);
         }
     }
@@ -603,7 +619,7 @@ fn env_or(key: &str, default: u64) -> u64 {
 fn dpor_reaches_every_order_that_a_schedule_reaches() {
     let (checked, waits) = check_random(27, 600);
     assert!(
-        checked > 180 && waits > 20,
+        checked > 150 && waits > 20,
         "{checked} checked, {waits} wait"
     );
 }
@@ -632,10 +648,16 @@ fn shrink() {
         for t in 0..program.len() {
             for k in 0..program[t].len() {
                 let op = program[t][k];
-                if matches!(op.kind, OpKind::Spawn | OpKind::Start) || (on_mutex(&op) && !op.lock) {
+                if matches!(op.kind, OpKind::Spawn | OpKind::Start | OpKind::Resume)
+                    || (on_mutex(&op) && !op.lock)
+                {
                     continue;
                 }
                 let mut q = program.clone();
+                if op.kind == OpKind::Memory(AccessKind::Wait) {
+                    // With where it sleeps.
+                    q[t].remove(k + 1);
+                }
                 if op.lock {
                     // With its unlock: the program stays well formed.
                     let Some(u) = (k + 1..q[t].len())
