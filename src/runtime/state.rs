@@ -217,13 +217,7 @@ impl ExecState {
     fn record(&mut self, thread: ThreadId, switch: bool) {
         // The previous step has run by now: its written value is in memory.
         self.fill_value();
-        let op = &mut self.pending[thread.0 as usize];
-        if matches!(op.kind, OpKind::Memory(AccessKind::Notify) | OpKind::Arrive) {
-            // A step that may wake threads: its step number names it to
-            // the woken (see `Op::src`).
-            op.src = self.steps;
-        }
-        let op = &*op;
+        let op = &self.pending[thread.0 as usize];
         // What a read finds (a spin re-reads the same value), read only for
         // a step that only reads.
         let memory = &self.memory;
@@ -348,7 +342,7 @@ impl ExecState {
             self.end = Some(End::StepBound(self.max_steps));
             return false;
         }
-        self.cas_outcomes();
+        self.settle_pending();
         // Fairness first: a thread that yielded waits for the others.
         let fair = self.fair.filter(&self.runnable, &mut self.fair_runnable);
         let runnable: &[ThreadId] = if fair {
@@ -390,14 +384,21 @@ impl ExecState {
         true
     }
 
-    /// Whether each runnable thread's pending compare-exchange would fail if
-    /// it ran now (other threads may have written since it reached it).
-    fn cas_outcomes(&mut self) {
+    /// Each runnable thread's pending step as it would run now: whether a
+    /// compare-exchange would fail (other threads may have written since
+    /// it reached it), and the number of a step that may wake threads,
+    /// which names it to the woken (see `Op::src`), before the scheduler
+    /// sees it.
+    fn settle_pending(&mut self) {
         for &t in &self.runnable {
             let op = &mut self.pending[t.0 as usize];
-            if op.kind == OpKind::Memory(AccessKind::CompareExchange) {
-                op.fails = super::memory::read_uint(&self.memory, op.addr, op.len)
-                    .is_some_and(|v| v != op.src);
+            match op.kind {
+                OpKind::Memory(AccessKind::CompareExchange) => {
+                    op.fails = super::memory::read_uint(&self.memory, op.addr, op.len)
+                        .is_some_and(|v| v != op.src);
+                }
+                OpKind::Memory(AccessKind::Notify) | OpKind::Arrive => op.src = self.steps,
+                _ => {}
             }
         }
     }

@@ -12,6 +12,8 @@ const MUTEX: u64 = 64;
 const OTHER: u64 = 72;
 /// A futex word: 0 until a thread sets it to 1 and notifies.
 const FLAG: u64 = 96;
+const SPAWN: Op = Op::plain(OpKind::Spawn);
+const START: Op = Op::plain(OpKind::Start);
 
 /// Taking the mutex at `addr` (`take`), as the runtime reports std's
 /// `Mutex::lock` (library code; the thread waits while another holds it),
@@ -55,8 +57,8 @@ fn library_step(site: u32, word: u64) -> Op {
 }
 
 /// A futex step on `FLAG` (a wait, or a notify waking `wakes` waiters,
-/// 0: all; the count rides in `src`, which the model shows the search as
-/// 0, as the runtime does before the notify runs).
+/// 0: all; the count rides in `src`, where the search is shown the
+/// step's number, as the runtime shows it).
 fn futex(kind: AccessKind, site: u32, wakes: u64) -> Op {
     Op {
         kind: OpKind::Memory(kind),
@@ -174,7 +176,7 @@ fn random_op(rng: &mut impl Rng, site: &mut u32) -> Op {
 fn random_program(rng: &mut rand_chacha::ChaCha8Rng) -> Vec<Vec<Op>> {
     let mut site = 0;
     let threads = rng.random_range(2..=3);
-    let mut main = vec![Op::plain(OpKind::Spawn); threads];
+    let mut main = vec![SPAWN; threads];
     if rng.random_bool(0.3) {
         // main joins a thread, then steps.
         main.push(Op {
@@ -190,7 +192,7 @@ fn random_program(rng: &mut rand_chacha::ChaCha8Rng) -> Vec<Vec<Op>> {
     }
     let mut all = vec![main];
     for k in 0..threads {
-        let mut v = vec![Op::plain(OpKind::Start)];
+        let mut v = vec![START];
         for section in 0..rng.random_range(1..=2) {
             let (outer, inner) = if rng.random_bool(0.5) {
                 (MUTEX, OTHER)
@@ -300,8 +302,9 @@ impl<'p> Run<'p> {
         }
     }
 
-    /// Each thread's next step as the runtime shows it: a notify without
-    /// its count, a woken thread's resumption with its waker's number.
+    /// Each thread's next step as the runtime shows it: a notify with the
+    /// number it would run as, a woken thread's resumption with its
+    /// waker's.
     fn pending(&self) -> Vec<Op> {
         (0..self.program.len())
             .map(|t| {
@@ -310,7 +313,7 @@ impl<'p> Run<'p> {
                     .copied()
                     .unwrap_or(Op::plain(OpKind::Yield));
                 match op.kind {
-                    OpKind::Memory(AccessKind::Notify) => op.src = 0,
+                    OpKind::Memory(AccessKind::Notify) => op.src = self.number(),
                     OpKind::Resume => op.src = self.woken[t].map_or(0, |w| w.0),
                     _ => {}
                 }
@@ -337,8 +340,15 @@ impl<'p> Run<'p> {
             .collect()
     }
 
-    /// `t` takes its next step, numbered `n`.
-    fn step(&mut self, t: usize, n: u64) {
+    /// The number the next step runs as: from 1, as the runtime's (0
+    /// names no waker).
+    fn number(&self) -> u64 {
+        self.done.len() as u64 + 1
+    }
+
+    /// `t` takes its next step.
+    fn step(&mut self, t: usize) {
+        let n = self.number();
         let op = self.program[t][self.pc[t]];
         self.done.push((t, self.pc[t]));
         self.pc[t] += 1;
@@ -442,7 +452,7 @@ fn every_trace(program: &[Vec<Op>], budget: usize) -> Option<BTreeSet<Trace>> {
                 run.woken.clone(),
                 run.woke.len(),
             );
-            run.step(t.0 as usize, len as u64 + 1);
+            run.step(t.0 as usize);
             let go_on = go(run, out, left);
             run.pc = pc;
             run.spawned = spawned;
@@ -469,8 +479,6 @@ fn dpor_traces(program: &[Vec<Op>]) -> BTreeSet<Trace> {
     while dpor.next_execution() {
         let mut run = Run::new(program);
         let mut current: Option<ThreadId> = None;
-        // Steps are numbered from 1, as the runtime's (0 names no waker).
-        let mut step = 1;
         let kind = loop {
             let (pending, runnable) = (run.pending(), run.runnable());
             if runnable.is_empty() {
@@ -480,12 +488,11 @@ fn dpor_traces(program: &[Vec<Op>]) -> BTreeSet<Trace> {
                     FinishKind::Deadlock
                 };
             }
-            let Some(t) = dpor.choose_among(current, &runnable, &pending, step) else {
+            let Some(t) = dpor.choose_among(current, &runnable, &pending, run.number()) else {
                 break FinishKind::Abandoned;
             };
-            run.step(t.0 as usize, step);
+            run.step(t.0 as usize);
             current = Some(t);
-            step += 1;
             if run.stopped {
                 break FinishKind::Stopped;
             }
@@ -516,33 +523,30 @@ fn dpor_traces(program: &[Vec<Op>]) -> BTreeSet<Trace> {
 #[test]
 fn another_thread_takes_the_mutex_after_a_library_step() {
     use AccessKind::{CompareExchange, Read};
-    let spawn = Op::plain(OpKind::Spawn);
-    let start = Op::plain(OpKind::Start);
     let program = vec![
-        vec![lock_at(MUTEX), spawn, spawn, spawn, unlock_at(MUTEX)],
+        vec![lock_at(MUTEX), SPAWN, SPAWN, SPAWN, unlock_at(MUTEX)],
         vec![
-            start,
+            START,
             library_step(1, 128),
             lock_at(MUTEX),
             step(CompareExchange, 2, 0),
             unlock_at(MUTEX),
         ],
         vec![
-            start,
+            START,
             lock_at(MUTEX),
             step(CompareExchange, 3, 4),
             unlock_at(MUTEX),
         ],
         vec![
-            start,
+            START,
             lock_at(MUTEX),
             step(Read, 4, 0),
             step(Read, 5, 4),
             unlock_at(MUTEX),
         ],
     ];
-    let all = every_trace(&program, 1_000_000).expect("small enough");
-    assert_eq!(dpor_traces(&program), all);
+    agrees(&program, 1_000_000);
 }
 
 /// Two threads taking two mutexes in opposite orders: the execution that
@@ -551,16 +555,14 @@ fn another_thread_takes_the_mutex_after_a_library_step() {
 /// order with thread 2 first in both was never run.
 #[test]
 fn a_lock_order_deadlock_does_not_hide_the_other_order() {
-    let (spawn, start) = (Op::plain(OpKind::Spawn), Op::plain(OpKind::Start));
     let (a, b) = (MUTEX, OTHER);
     let program = vec![
-        vec![spawn, spawn],
-        vec![start, lock_at(b), lock_at(a), unlock_at(a), unlock_at(b)],
-        vec![start, lock_at(a), lock_at(b), unlock_at(b), unlock_at(a)],
+        vec![SPAWN, SPAWN],
+        vec![START, lock_at(b), lock_at(a), unlock_at(a), unlock_at(b)],
+        vec![START, lock_at(a), lock_at(b), unlock_at(b), unlock_at(a)],
     ];
-    let all = every_trace(&program, 1_000).expect("small enough");
+    let all = agrees(&program, 1_000);
     assert_eq!(all.len(), 3, "either first, or the deadlock");
-    assert_eq!(dpor_traces(&program), all);
 }
 
 /// A program, one thread a line: each step's kind, address and site.
@@ -580,6 +582,30 @@ fn show(program: &[Vec<Op>]) -> String {
         .collect()
 }
 
+/// What DPOR missed and what it reached beyond `all`, every schedule's
+/// traces of `program`, if the two differ.
+fn mismatch(program: &[Vec<Op>], all: &BTreeSet<Trace>) -> Option<String> {
+    let dpor = dpor_traces(program);
+    (dpor != *all).then(|| {
+        format!(
+            "{}\nmissed: {:?}\nextra: {:?}",
+            show(program),
+            all.difference(&dpor).collect::<Vec<_>>(),
+            dpor.difference(all).collect::<Vec<_>>(),
+        )
+    })
+}
+
+/// Every schedule's traces of `program` (within `budget` schedules), which
+/// DPOR must reach, no more and no fewer.
+fn agrees(program: &[Vec<Op>], budget: usize) -> BTreeSet<Trace> {
+    let all = every_trace(program, budget).expect("small enough");
+    if let Some(m) = mismatch(program, &all) {
+        panic!("{m}");
+    }
+    all
+}
+
 /// Checks `rounds` random programs of `seed` that are small enough to try
 /// every schedule: DPOR must reach the same traces. How many were checked,
 /// and how many of those wait on the futex.
@@ -591,14 +617,9 @@ fn check_random(seed: u64, rounds: u64) -> (usize, usize) {
         let Some(all) = every_trace(&program, 20_000) else {
             continue;
         };
-        let dpor = dpor_traces(&program);
-        assert!(
-            dpor == all,
-            "seed {seed}, round {round}: {}\nmissed: {:?}\nextra: {:?}",
-            show(&program),
-            all.difference(&dpor).collect::<Vec<_>>(),
-            dpor.difference(&all).collect::<Vec<_>>(),
-        );
+        if let Some(m) = mismatch(&program, &all) {
+            panic!("seed {seed}, round {round}: {m}");
+        }
         checked += 1;
         waits += program.iter().flatten().any(|op| op.addr == FLAG) as usize;
     }
@@ -639,7 +660,8 @@ fn scan() {
 #[ignore]
 fn shrink() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(env_or("SCAN_SEED", 1));
-    let wrong = |p: &[Vec<Op>]| every_trace(p, 20_000).is_some_and(|all| dpor_traces(p) != all);
+    let wrong =
+        |p: &[Vec<Op>]| every_trace(p, 20_000).is_some_and(|all| mismatch(p, &all).is_some());
     let mut program = (0..env_or("SCAN_ROUNDS", 2_000))
         .map(|_| random_program(&mut rng))
         .find(|p| wrong(p))
@@ -676,13 +698,8 @@ fn shrink() {
         }
         break;
     }
-    let all = every_trace(&program, 20_000).unwrap();
-    let dpor = dpor_traces(&program);
-    println!(
-        "{}\nmissed: {:?}",
-        show(&program),
-        all.difference(&dpor).collect::<Vec<_>>()
-    );
+    let all = every_trace(&program, 20_000).expect("checked above");
+    println!("{}", mismatch(&program, &all).expect("still a miss"));
 }
 
 /// A thread woken by one thread's notify reads what a third thread
@@ -693,21 +710,19 @@ fn shrink() {
 #[test]
 fn a_woken_thread_reads_before_a_third_thread_writes() {
     use AccessKind::{Notify, Read, Wait, Write};
-    let (spawn, start) = (Op::plain(OpKind::Spawn), Op::plain(OpKind::Start));
     let program = vec![
-        vec![spawn, spawn, spawn],
+        vec![SPAWN, SPAWN, SPAWN],
         vec![
-            start,
+            START,
             step_atomic(Read, 1, FLAG),
             futex(Wait, 2, 0),
             resume(),
             step(Read, 3, 0),
         ],
-        vec![start, step(Write, 4, 0)],
-        vec![start, step_atomic(Write, 5, FLAG), futex(Notify, 6, 0)],
+        vec![START, step(Write, 4, 0)],
+        vec![START, step_atomic(Write, 5, FLAG), futex(Notify, 6, 0)],
     ];
-    let all = every_trace(&program, 100_000).expect("small enough");
-    assert_eq!(dpor_traces(&program), all);
+    agrees(&program, 100_000);
 }
 
 /// Two threads take two mutexes in opposite orders, and the second then
@@ -719,13 +734,12 @@ fn a_woken_thread_reads_before_a_third_thread_writes() {
 #[test]
 fn a_waiter_races_with_the_holder_in_an_abandoned_execution_too() {
     use AccessKind::{CompareExchange, ReadModifyWrite};
-    let (spawn, start) = (Op::plain(OpKind::Spawn), Op::plain(OpKind::Start));
     let (a, b) = (MUTEX, OTHER);
     let program = vec![
-        vec![spawn, spawn, step(CompareExchange, 1, 8)],
-        vec![start, lock_at(a), lock_at(b), unlock_at(b), unlock_at(a)],
+        vec![SPAWN, SPAWN, step(CompareExchange, 1, 8)],
+        vec![START, lock_at(a), lock_at(b), unlock_at(b), unlock_at(a)],
         vec![
-            start,
+            START,
             lock_at(b),
             lock_at(a),
             unlock_at(a),
@@ -733,6 +747,5 @@ fn a_waiter_races_with_the_holder_in_an_abandoned_execution_too() {
             step(ReadModifyWrite, 2, 8),
         ],
     ];
-    let all = every_trace(&program, 100_000).expect("small enough");
-    assert_eq!(dpor_traces(&program), all);
+    agrees(&program, 100_000);
 }

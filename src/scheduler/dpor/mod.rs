@@ -478,13 +478,7 @@ impl Scheduler for DporScheduler {
             self.nodes.push(node);
             pick
         };
-        let mut op = *choice.pending(chosen);
-        if matches!(op.kind, OpKind::Memory(AccessKind::Notify) | OpKind::Arrive) {
-            // A step that may wake threads is named by its step number, which
-            // the runtime gives it only as it runs (after this choice); a
-            // woken thread's resumption names the same number (see `Op::src`).
-            op.src = choice.step;
-        }
+        let op = *choice.pending(chosen);
         let start = self.nodes[i].start;
         if start == i {
             if self.nodes[i].block.is_empty() {
